@@ -1,0 +1,258 @@
+"""Resource model of the reference accelerator: LUT, FF, DSP, BRAM36 (and URAM) per engine, per
+on-chip buffer, plus fixed infrastructure and the board's platform shell.
+
+Engines are shared by every op that runs on them, so each is counted once. Every formula takes the
+parallelism from a `Ctx` (ints or numpy arrays, like the cycle formulas). The per-lane constants are
+assumptions written beside each formula; the ones measured so far come from yosys `synth_xilinx
+-family xcup` (DESIGN.md): the binary gate-and-add tree costs 12.8 LUT/lane at 8-bit activations
+and 6.8 at 4 bits. The rest are first estimates to be calibrated against synthesis reports.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hlsgen.ops import Ctx, cdiv, clog2, dsp_chain
+
+KEYS = ("lut", "ff", "dsp", "bram36", "uram")
+
+
+@dataclass(frozen=True)
+class Dims:
+    """The model shapes the hardware is sized for (worst-case token count n_max)."""
+    D: int
+    M: int
+    H: int
+    d: int
+    n_max: int
+    patches: int
+    patch_dim: int
+    classes: int
+    selectors: bool
+
+    @classmethod
+    def of(cls, spec, selectors=()) -> "Dims":
+        # a selector never makes more than N tokens (class + kept + one package <= N)
+        return cls(spec.embed_dim, spec.mlp_dim, spec.num_heads, spec.head_dim, spec.num_tokens, spec.num_patches,
+                   spec.patch_dim, spec.num_classes, bool(selectors))
+
+
+def res(lut=0, ff=0, dsp=0, bram36=0, uram=0) -> dict:
+    return {"lut": lut, "ff": ff, "dsp": dsp, "bram36": bram36, "uram": uram}
+
+
+def radd(*items: dict) -> dict:
+    return {k: sum(r[k] for r in items) for k in KEYS}
+
+
+# ---- memories ---------------------------------------------------------------------------------------
+# (width, depth, cost in BRAM36) of the simple-dual-port aspect ratios: RAMB36E2 and RAMB18E2 (= 0.5)
+_BRAM_SHAPES = ((72, 512, 1), (36, 1024, 1), (18, 2048, 1), (9, 4096, 1), (4, 8192, 1), (2, 16384, 1),
+                (1, 32768, 1), (36, 512, .5), (18, 1024, .5), (9, 2048, .5), (4, 4096, .5), (2, 8192, .5),
+                (1, 16384, .5))
+
+
+def mem_cost(width, depth, board=None) -> dict:
+    """One simple-dual-port memory of `width` bits x `depth` words.
+    Block RAM: the cheapest aspect ratio of RAMB36E2 / RAMB18E2 (= 0.5), as Vivado maps it.
+    Distributed RAM (only for depth <= 64): RAM32M16 / RAM64M8, 8 LUTs per 448 bits (14 x 32 or
+    7 x 64). With a board, a shallow memory takes whichever is the smaller fraction of the board's
+    usable LUTs / BRAM36 (ties -> LUTRAM); without one, LUTRAM whenever depth <= 64."""
+    width = np.asarray(width, dtype=np.int64)
+    depth = np.asarray(depth, dtype=np.int64)
+    bram = None
+    for w, d, c in _BRAM_SHAPES:
+        cost = cdiv(width, w) * cdiv(depth, d) * c
+        bram = cost if bram is None else np.minimum(bram, cost)
+    lutram = np.where(depth <= 32, cdiv(width, 14) * 8, cdiv(width, 7) * 8)
+    shallow = depth <= 64
+    if board is not None:
+        shallow = shallow & (lutram / max(board.usable_amount("lut"), 1)
+                             <= bram / max(board.usable_amount("bram36"), 1))
+    empty = (width == 0) | (depth == 0)
+    return res(lut=np.where(shallow & ~empty, lutram, 0), bram36=np.where(shallow | empty, 0.0, bram))
+
+
+def uram_cost(width, depth):
+    """URAM288: 72 bits x 4096 words; narrower words are packed into 72-bit words."""
+    width, depth = np.asarray(width), np.asarray(depth)
+    wide = np.maximum(width, 72)
+    return cdiv(wide, 72) * cdiv(cdiv(width * depth, wide), 4096)
+
+
+# ---- per-lane building blocks ----------------------------------------------------------------------
+def binary_lut_per_lane(k):
+    """Gate-and-add tree, LUTs per input lane: 12.8 at 8 bits, 6.8 at 4 bits (yosys xcup, 64 lanes),
+    linear in between and beyond: 1.5 k + 0.8."""
+    return 1.5 * k + 0.8
+
+
+def requant_resources(lanes) -> dict:
+    """Requantizer lanes: 1 DSP48E2 each (acc*mult + bias); clamp + rounding ~40 LUT; FF: output reg
+    (16) + double-buffered constants (2 x 48) = 112."""
+    return res(lut=40 * lanes, ff=112 * lanes, dsp=lanes)
+
+
+# ---- engines ------------------------------------------------------------------------------------------
+def binary_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
+    """PE x SIMD gate-and-add lanes: per PE a SIMD-input adder tree over the activations whose weight
+    is +1 (the gate folds into the first adder level), y = 2*S+ - Sum(x) with one shared Sum(x) tree
+    per token. Accumulator width k + ceil(log2 K) + 1. Requantizer + residual adder per PE.
+    Weights: double buffer of PE*SIMD-bit words, ceil(K_max/SIMD) deep."""
+    pe, simd, k = ctx.par["pe"], ctx.par["simd"], ctx.k
+    kmax = max(dims.D, dims.M)
+    acc = k + clog2(kmax) + 1
+    lpl = binary_lut_per_lane(k)
+    lut = (pe * simd * lpl + simd * lpl          # PE trees + the shared Sum(x) tree
+           + pe * 2 * acc                          # accumulator + (2 S+ - Sum x) subtractor per PE
+           + pe * 18 + 300)                        # residual saturating adder per PE; control
+    ff = (pe * simd * (k + 2)                      # adder-tree pipeline registers (~k+2 bits per lane)
+          + pe * simd + simd * k                   # weight word and activation broadcast registers
+          + pe * (acc + 16) + 400)                 # accumulators, residual adder output; control
+    wbuf = mem_cost(pe * simd, cdiv(kmax, simd), board)
+    return radd(res(lut=lut, ff=ff), requant_resources(pe), wbuf, wbuf)
+
+
+def gelu_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
+    """gelu_lanes lanes of the I-BERT erf polynomial: |x| clamp (LUT), square, *a + 1, *x, requantize
+    (4 DSP per lane); a PE x 2k-bit register bank hands fc1 results over to the lanes."""
+    g, k, pe = ctx.par["gelu_lanes"], ctx.k, ctx.par["pe"]
+    return res(lut=g * (4 * k + 40) + 100, ff=g * (8 * k + 48) + pe * 2 * k, dsp=4 * g)
+
+
+def dsp_mac_array(pe, simd, k, acc) -> dict:
+    """PE x SIMD k-bit MACs on DSP48E2 (k <= 8), two products per DSP: the weights of a PE pair
+    packed in the 27-bit A port, the shared activation on B (Xilinx WP486): ceil(PE/2)*SIMD DSPs.
+    Products are summed along cascade chains of DSP_CHAIN DSPs (PCIN, no LUTs); per chain the two
+    packed sums are split (~2k+3 LUT, sign correction); per PE a LUT adder tree over the
+    ceil(SIMD/chain) chain sums (one LUT per bit per adder), an accumulator and its register."""
+    chains = cdiv(simd, dsp_chain(simd))
+    w = 2 * k + clog2(simd) + 1
+    lut = cdiv(pe, 2) * chains * (2 * k + 3) + pe * (chains - 1) * w + pe * acc
+    ff = cdiv(pe, 2) * chains * 2 * w + pe * (chains - 1) * w + pe * acc
+    return res(lut=lut, ff=ff, dsp=cdiv(pe, 2) * simd)
+
+
+def int8_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
+    """int8 MAC array (dsp_mac_array, k = 8), requantizer and pos-embed adder per PE; weight double
+    buffer PE*SIMD*8 bits wide; pos-embed double buffer PE x n tokens x 16 bits."""
+    pe, simd = ctx.par["i8_pe"], ctx.par["i8_simd"]
+    kmax = max(dims.patch_dim, dims.D)
+    wbuf = mem_cost(pe * simd * 8, cdiv(kmax, simd), board)
+    pos = mem_cost(pe * 16, dims.n_max, board)
+    return radd(dsp_mac_array(pe, simd, 8, 16 + clog2(kmax) + 1), res(lut=pe * 18 + 300, ff=pe * 16 + 400),
+                requant_resources(pe), wbuf, wbuf, pos, pos)
+
+
+def attention_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
+    """k-bit x k-bit MAC array (dsp_mac_array) and requantizer per PE; stationary-operand double
+    buffer of PE*SIMD*k-bit words, ceil(max(d, n)/SIMD) deep."""
+    pe, simd, k = ctx.par["att_pe"], ctx.par["att_simd"], ctx.k
+    acc = 2 * k + clog2(max(dims.n_max, dims.d)) + 1
+    buf = mem_cost(pe * simd * k, cdiv(max(dims.d, dims.n_max), simd), board)
+    return radd(dsp_mac_array(pe, simd, k, acc), res(lut=300, ff=400), requant_resources(pe), buf, buf)
+
+
+def softmax_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
+    """L lanes: max tree, exp (range-reduction multiply + 2 polynomial DSPs), sum tree, normalise
+    multiply: 4 DSP/lane; one pipelined reciprocal (2 DSP, ~500 LUT). Two row FIFOs between the
+    three stages, L x max(2k, 16) bits wide, two rows deep."""
+    L, k = ctx.par["softmax_lanes"], ctx.k
+    fifo = mem_cost(L * max(2 * k, 16), 2 * cdiv(dims.n_max, L), board)
+    return radd(res(lut=L * (4 * k + 60) + 500, ff=L * (6 * k + 64) + 400, dsp=4 * L + 2), fifo, fifo)
+
+
+def layernorm_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
+    """L lanes: squarer (DSP), sum and sum-of-squares trees; normalise (x - mean) * rstd (DSP) and
+    per-channel affine requantizer (DSP): 3 DSP/lane; mean/variance (2 DSP) and a pipelined
+    reciprocal sqrt (2 DSP, ~600 LUT). A row FIFO (L x 16 bits, two rows) between the stages."""
+    L = ctx.par["ln_lanes"]
+    fifo = mem_cost(L * 16, 2 * cdiv(dims.D, L), board)
+    return radd(res(lut=L * 110 + 600, ff=L * 130 + 500, dsp=3 * L + 4), fifo)
+
+
+def select_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
+    """Token-selector vector unit (only with selectors): select_lanes int32 accumulate/compare/copy
+    lanes, one DSP each for the gated score sum; score (32-bit) and keep-mask buffers of n tokens."""
+    if not dims.selectors:
+        return res()
+    L = ctx.par["select_lanes"]
+    return radd(res(lut=L * 90 + 400, ff=L * 100 + 300, dsp=L + 2), mem_cost(32, dims.n_max, board),
+                mem_cost(1, dims.n_max, board))
+
+
+ENGINES = {"binary": binary_engine, "gelu": gelu_unit, "int8": int8_engine, "attention": attention_engine,
+           "softmax": softmax_unit, "layernorm": layernorm_unit, "select": select_unit}
+
+
+def engine_resources(engine: str, ctx: Ctx, dims: Dims, board=None) -> dict:
+    return ENGINES[engine](ctx, dims, board)
+
+
+# ---- on-chip activation buffers ---------------------------------------------------------------------
+def activation_buffers(ctx: Ctx, dims: Dims) -> dict[str, tuple]:
+    """name -> (word width bits, depth). The word is as wide as the widest access (lanes x bits).
+      X    residual stream, int16, n x D      (LN reads, binary/int8 output adds, selector copies)
+      A    k-bit activations, n x D           (LN / attention-AV write, binary and int8 engines read)
+      QKV  k-bit, n x 3D                      (binary writes, attention engine reads)
+      S    scores of ONE head, 2k-bit, n x n  (attention writes, softmax rewrites in place, AV reads)
+      H    k-bit MLP hidden, n x M (after the fused GELU); also holds the int8 input patches and
+           the token selector's local features
+    """
+    p, k = ctx.par, ctx.k
+    one = np.ones_like(np.asarray(p["pe"]))
+    sel = p["select_lanes"] if dims.selectors else 1
+
+    def buf(bits_total, word):
+        word = np.asarray(word) * one
+        return word, cdiv(bits_total, word)
+
+    n, D = dims.n_max, dims.D
+    h_bits = max(n * dims.M * k, dims.patches * dims.patch_dim * 8)
+    return {
+        "X": buf(n * D * 16, 16 * np.maximum(np.maximum(p["pe"], p["i8_pe"]), np.maximum(p["ln_lanes"], sel))),
+        "A": buf(n * D * k, k * np.maximum(np.maximum(p["simd"], p["i8_simd"]), np.maximum(p["ln_lanes"], p["att_pe"]))),
+        "QKV": buf(n * 3 * D * k, k * np.maximum(p["pe"], np.maximum(p["att_pe"], p["att_simd"]))),
+        "S": buf(n * n * 2 * k, 2 * k * np.maximum(np.maximum(p["att_pe"], p["att_simd"]), p["softmax_lanes"])),
+        "H": buf(h_bits, np.maximum(k * np.maximum(p["simd"], p["gelu_lanes"]), 8 * p["i8_simd"])),
+    }
+
+
+def buffer_resources(ctx: Ctx, dims: Dims, board) -> dict:
+    """Block RAM for every buffer; on boards with URAM the largest buffers move to URAM while the
+    usable URAM lasts (greedy, in the order H, QKV, X, S, A)."""
+    bufs = activation_buffers(ctx, dims)
+    uram_left = board.usable_amount("uram") - board.platform["uram"]
+    total = res()
+    for name in ("H", "QKV", "X", "S", "A"):
+        width, depth = bufs[name]
+        cost = mem_cost(width, depth, board)
+        if board.resources["uram"] > 0:
+            u = uram_cost(width, depth)
+            use = (u <= uram_left) & (cost["bram36"] > 0)
+            uram_left = np.where(use, uram_left - u, uram_left)
+            cost = {kk: np.where(use, 0, v) for kk, v in cost.items()}
+            cost["uram"] = np.where(use, u, 0)
+        total = radd(total, cost)
+    return total
+
+
+def infrastructure(board) -> dict:
+    """Fixed: top-level scheduler FSM + AXI-lite control (1500 LUT, 2000 FF); per m_axi port a DMA
+    (1500 LUT + 2 per data bit, 2000 FF + 4 per data bit) with a 512-deep burst FIFO."""
+    m = board.memory
+    fifo = mem_cost(m.axi_width_bits, 512, board)
+    return radd(res(lut=1500 + m.axi_ports * (1500 + 2 * m.axi_width_bits),
+                    ff=2000 + m.axi_ports * (2000 + 4 * m.axi_width_bits)),
+                *([fifo] * m.axi_ports))
+
+
+def accelerator_resources(ctx: Ctx, dims: Dims, board) -> dict:
+    """name -> resources for every engine, 'buffers', 'infrastructure', 'platform', and 'total'."""
+    out = {name: fn(ctx, dims, board) for name, fn in ENGINES.items()}
+    out["buffers"] = buffer_resources(ctx, dims, board)
+    out["infrastructure"] = infrastructure(board)
+    out["platform"] = res(**board.platform)
+    out["total"] = radd(*out.values())
+    return out

@@ -1,0 +1,108 @@
+"""The layer schedule of a ViT on the reference accelerator: the ordered op instances of one frame,
+with their shapes and the token count of every block. Op names are the golden model's trace keys
+(quant.golden.run_golden): `patch_embed`, `blocks.{b}.{ln1,qkv,attn_qk,softmax,attn_av,proj,
+residual1,ln2,fc1,gelu,fc2,residual2}`, `blocks.{b}.selector` (before block b), `norm`, `head`.
+
+Token counts with selectors are data dependent; two cases are modelled:
+  * worst: no token pruned, so no package token either: every block runs on N tokens (a selector
+    never produces more than N: class + kept + one package <= N). A selector's own work is taken
+    at its maximum: every scored token pruned into the package (an upper bound of both at once).
+  * expected: each selector keeps round(r * (N-1)) tokens for its cumulative keep ratio r, so the
+    following blocks run on 1 + round(r*(N-1)) + 1 tokens (class + kept + package).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hlsgen.ops import (AttnAV, AttnQK, Gelu, LayerNorm, LinearBinary, LinearInt8, Op, ResidualAdd,
+                        Softmax, TokenSelect)
+from quant.errors import UserError
+from quant.spec import SelectorPlacement, ViTSpec
+
+CASES = ("worst", "expected")
+
+
+class ScheduleError(UserError, ValueError):
+    pass
+
+
+def round_half_up(x: float) -> int:
+    return int(math.floor(x + 0.5))
+
+
+def check_selectors(spec: ViTSpec, selectors) -> tuple[SelectorPlacement, ...]:
+    """Blocks strictly increasing in 1..depth-1; cumulative keep ratios in (0, 1], non-increasing,
+    each keeping at least one patch token."""
+    out, prev_b, prev_r = [], 0, 1.0
+    for s in selectors:
+        b, r = s.block, s.keep_ratio
+        if isinstance(b, bool) or not isinstance(b, int) or not (0 < b < spec.depth):
+            raise ScheduleError(f"selector block {b!r} must be an integer in 1..{spec.depth - 1} "
+                                f"(inserted before that 0-based block)")
+        if b <= prev_b:
+            raise ScheduleError(f"selector blocks must be strictly increasing, got {b} after {prev_b}")
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not (0 < r <= 1):
+            raise ScheduleError(f"selector keep_ratio {r!r} (block {b}) must be a number in (0, 1]")
+        if r > prev_r:
+            raise ScheduleError(f"selector keep ratios are cumulative and must not increase: {r} after {prev_r}")
+        if round_half_up(r * (spec.num_tokens - 1)) < 1:
+            raise ScheduleError(f"selector keep_ratio {r} (block {b}) keeps no token of {spec.num_tokens - 1}")
+        out.append(SelectorPlacement(b, float(r)))
+        prev_b, prev_r = b, r
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    spec: ViTSpec
+    selectors: tuple[SelectorPlacement, ...]
+    case: str
+    ops: tuple[Op, ...]
+    tokens: tuple[int, ...]      # tokens per block
+
+    def grouped(self) -> list[tuple[Op, int]]:
+        """(representative op, multiplicity) per distinct signature: identical blocks are costed once."""
+        seen: dict[tuple, list] = {}
+        for op in self.ops:
+            seen.setdefault(op.signature(), [op, 0])[1] += 1
+        return [(op, n) for op, n in seen.values()]
+
+
+def build_schedule(spec: ViTSpec, selectors=(), case: str = "expected") -> Schedule:
+    if case not in CASES:
+        raise ScheduleError(f"schedule case must be one of {CASES}, got {case!r}")
+    selectors = check_selectors(spec, selectors)
+    N, D, H, d, M = spec.num_tokens, spec.embed_dim, spec.num_heads, spec.head_dim, spec.mlp_dim
+    at = {s.block: s.keep_ratio for s in selectors}
+    ops: list[Op] = [LinearInt8("patch_embed", spec.num_patches, spec.patch_dim, D, extra_bytes_per_ch=2 * N,
+                                preload_bytes=spec.num_patches * spec.patch_dim + 2 * D)]
+    tokens, n = [], N
+    for b in range(spec.depth):
+        if b in at:
+            scored = n - 1
+            if case == "worst":
+                n_out, pruned = n, scored
+            else:
+                kept = min(round_half_up(at[b] * (N - 1)), scored)
+                pruned = scored - kept
+                n_out = 1 + kept + (1 if pruned else 0)
+            ops.append(TokenSelect(f"blocks.{b}.selector", n, pruned, D, H))
+            n = n_out
+        tokens.append(n)
+        p = f"blocks.{b}."
+        ops += [LayerNorm(p + "ln1", n, D), LinearBinary(p + "qkv", n, D, 3 * D, "act"),
+                AttnQK(p + "attn_qk", H, n, n, d), Softmax(p + "softmax", H, n, n), AttnAV(p + "attn_av", H, n, n, d),
+                LinearBinary(p + "proj", n, D, D, "int16"), ResidualAdd(p + "residual1", n, D),
+                LayerNorm(p + "ln2", n, D), LinearBinary(p + "fc1", n, D, M, "wide"), Gelu(p + "gelu", n, D, M),
+                LinearBinary(p + "fc2", n, M, D, "int16"), ResidualAdd(p + "residual2", n, D)]
+    ops += [LayerNorm("norm", 1, D), LinearInt8("head", 1, D, spec.num_classes)]
+    return Schedule(spec, selectors, case, tuple(ops), tuple(tokens))
+
+
+def macs_per_frame(spec: ViTSpec) -> dict:
+    """MACs of one dense frame by kind (for rooflines and reports)."""
+    N, D, H, d, M = spec.num_tokens, spec.embed_dim, spec.num_heads, spec.head_dim, spec.mlp_dim
+    return {"binary": spec.depth * N * D * (3 * D + D + 2 * M),
+            "attention": spec.depth * 2 * H * N * N * d,
+            "int8": spec.num_patches * spec.patch_dim * D + D * spec.num_classes}

@@ -1,0 +1,105 @@
+"""Training entry points for the digits model: float training, VAQF progressive QAT,
+and HeatViT latency-aware multi-stage selector training. All run on the CPU in minutes.
+
+Determinism: every run seeds its own generator; the same command gives the same checkpoint
+on the same machine (torch CPU kernels are deterministic for these ops).
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from quant.digits import Split, augment
+from quant.spec import SelectorPlacement
+from quant.vit import VisionTransformer
+
+
+@dataclass
+class TrainConfig:
+    epochs: int
+    lr: float
+    batch: int = 64
+    weight_decay: float = 0.05
+    keep_loss_weight: float = 2.0
+    seed: int = 0
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@torch.no_grad()
+def accuracy(model: VisionTransformer, x: torch.Tensor, y: torch.Tensor) -> float:
+    model.eval()
+    return float((model(x).argmax(1) == y).float().mean())
+
+
+def fit(model: VisionTransformer, data: Split, cfg: TrainConfig, label: str,
+        keep_targets: list[float] | None = None) -> float:
+    """AdamW with cosine decay; optional keep-ratio loss pulling each selector to its target."""
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n = len(data.x_train)
+    steps = cfg.epochs * math.ceil(n / cfg.batch)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    t0 = time.time()
+    for epoch in range(cfg.epochs):
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n, cfg.batch):
+            idx = perm[i:i + cfg.batch]
+            logits, stats = model.forward_with_stats(augment(data.x_train[idx], gen))
+            loss = loss_fn(logits, data.y_train[idx])
+            if keep_targets:
+                ratios = stats["keep_ratios"]
+                loss = loss + cfg.keep_loss_weight * sum(
+                    (r.mean() - t) ** 2 for r, t in zip(ratios, keep_targets))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        if (epoch + 1) % max(1, cfg.epochs // 5) == 0 or epoch + 1 == cfg.epochs:
+            acc = accuracy(model, data.x_test, data.y_test)
+            _log(f"  [{label}] epoch {epoch + 1}/{cfg.epochs}  loss {loss.item():.3f}  "
+                 f"test acc {acc:.4f}  ({time.time() - t0:.0f}s)")
+    return accuracy(model, data.x_test, data.y_test)
+
+
+def train_float(model: VisionTransformer, data: Split, epochs: int = 120) -> float:
+    return fit(model, data, TrainConfig(epochs=epochs, lr=5e-4), "float")
+
+
+def quantization_aware(model: VisionTransformer, data: Split, bits: int, epochs: int = 30) -> float:
+    """VAQF progressive QAT: k-bit activations first (float weights), then binary weights."""
+    model.set_quant(bits)
+    model.calibrate(data.x_train)
+    fit(model, data, TrainConfig(epochs=epochs // 3, lr=3e-4), f"{bits}-bit act")
+    model.set_weight_mode(binary=True)
+    model.calibrate(data.x_train)
+    fit(model, data, TrainConfig(epochs=epochs, lr=1e-3, seed=1), f"{bits}-bit act + binary W")
+    model.calibrate(data.x_train)  # final scales for the weights the model ended with
+    return accuracy(model, data.x_test, data.y_test)
+
+
+def train_selectors(model: VisionTransformer, data: Split, placements: tuple[SelectorPlacement, ...],
+                    epochs_per_stage: int = 15) -> float:
+    """HeatViT multi-stage: insert selectors one by one (shallow first), each stage fine-tuning
+    the whole model with a loss pulling every cumulative keep ratio to its target."""
+    targets: list[float] = []
+    for stage, p in enumerate(sorted(placements, key=lambda p: p.block)):
+        model.add_selector(p)
+        targets.append(p.keep_ratio)
+        if model.act_bits is not None:
+            model.calibrate(data.x_train)
+        fit(model, data, TrainConfig(epochs=epochs_per_stage, lr=5e-4, seed=10 + stage),
+            f"selector stage {stage + 1} (block {p.block}, keep {p.keep_ratio})", keep_targets=targets)
+    if model.act_bits is not None:
+        model.calibrate(data.x_train)
+    return accuracy(model, data.x_test, data.y_test)

@@ -1,0 +1,145 @@
+"""Where models come from: shipped digits checkpoints, user checkpoints, seeded DeiT weights.
+
+`prepare_model(model, bits, prune, weights)` returns a calibrated fake-quant model ready for
+export and evaluation, plus the float reference model and the evaluation images.
+The digits model ships as checkpoints in quant/data/ (float, and QAT at 8 and 6 bits, with and
+without selectors); other precisions are trained on first use and cached in .cache/models/.
+"""
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from quant.checkpoint import load_model, save_model
+from quant.errors import UserError
+from quant.spec import ViTSpec, check_act_bits, default_selectors, resolve_spec
+from quant.vit import VisionTransformer, build_vit
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "models"
+SHIPPED_BITS = (8, 6)
+FLOAT_EPOCHS, QAT_EPOCHS, SELECTOR_EPOCHS = 200, 30, 15
+
+
+def digits_name(bits: int | None, prune: bool) -> str:
+    return "digits_" + ("float" if bits is None else f"b{bits}") + ("_prune" if prune else "") + ".pt"
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def train_digits_float() -> VisionTransformer:
+    from quant.digits import load_split
+    from quant.spec import PRESETS
+    from quant.train import train_float
+
+    model = build_vit(PRESETS["digits"], seed=0)
+    acc = train_float(model, load_split(), epochs=FLOAT_EPOCHS)
+    _log(f"digits float test accuracy {acc:.4f}")
+    return model
+
+
+def train_digits_quant(float_model: VisionTransformer, bits: int, prune: bool) -> tuple[VisionTransformer, float]:
+    from quant.digits import load_split
+    from quant.train import quantization_aware, train_selectors
+
+    data = load_split()
+    model = copy.deepcopy(float_model)
+    acc = quantization_aware(model, data, bits, epochs=QAT_EPOCHS)
+    if prune:
+        acc = train_selectors(model, data, default_selectors(model.spec.depth), SELECTOR_EPOCHS)
+    return model, acc
+
+
+def digits_checkpoint(bits: int | None, prune: bool, train_if_missing: bool = True) -> Path:
+    """Path of the digits checkpoint for this setting; trains and caches it if not shipped."""
+    for folder in (DATA_DIR, CACHE_DIR):
+        path = folder / digits_name(bits, prune)
+        if path.exists():
+            return path
+    if not train_if_missing:
+        raise UserError(f"no digits checkpoint for bits={bits} prune={prune}")
+    float_path = DATA_DIR / digits_name(None, False)
+    if bits is None:
+        raise UserError(f"the digits float checkpoint is missing ({float_path}); "
+                        "run `hlsgen train digits` to retrain it")
+    _log(f"digits: no checkpoint for {bits}-bit{' + selectors' if prune else ''} yet; "
+         f"quantization-aware training now (a few minutes), cached in {CACHE_DIR}")
+    float_model, _ = load_model(float_path)
+    model, acc = train_digits_quant(float_model, bits, prune)
+    path = CACHE_DIR / digits_name(bits, prune)
+    save_model(model, path, {"test_accuracy": acc})
+    return path
+
+
+@dataclass
+class Prepared:
+    spec: ViTSpec
+    quant: VisionTransformer   # calibrated fake-quant model (with selectors if pruned)
+    float: VisionTransformer   # the float reference (no quantization, no selectors)
+    images: torch.Tensor       # evaluation images
+    labels: torch.Tensor | None
+
+
+def random_images(spec: ViTSpec, n: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, spec.in_chans, spec.img_size, spec.img_size, generator=g).clamp(-3, 3)
+
+
+def prepare_model(model: str, bits: int, prune: bool = False, weights: str | None = None,
+                  images: int | None = None, calib_images: int = 16) -> Prepared:
+    check_act_bits(bits)
+    if model == "digits" and weights is None:
+        from quant.digits import load_split
+        data = load_split()
+        fmodel, _ = load_model(digits_checkpoint(None, False))
+        qmodel, _ = load_model(digits_checkpoint(bits, prune))
+        n = len(data.x_test) if images is None else min(images, len(data.x_test))
+        return Prepared(fmodel.spec, qmodel, fmodel, data.x_test[:n], data.y_test[:n])
+    spec = resolve_spec(model)
+    if weights is not None:
+        fmodel, _ = load_model(weights, spec)
+    else:
+        fmodel = build_vit(spec, seed=0).eval()
+    # A float model without QAT: post-training quantization (calibrate, binarize). Its selectors
+    # are untrained (they start out keeping every token) unless the checkpoint brought them.
+    qmodel = copy.deepcopy(fmodel)
+    if prune and not qmodel.selectors:
+        for p in default_selectors(spec.depth):
+            qmodel.add_selector(p)
+    qmodel.set_quant(bits)
+    qmodel.set_weight_mode(binary=True)
+    qmodel.calibrate(random_images(spec, calib_images, seed=1))
+    fmodel.set_quant(None)
+    fmodel.set_weight_mode(binary=False)
+    n = 8 if images is None else images
+    return Prepared(spec, qmodel.eval(), fmodel.eval(), random_images(spec, n, seed=2), None)
+
+
+def retrain_digits(out_dir: Path = DATA_DIR, bits_list=SHIPPED_BITS) -> dict:
+    """Retrain every shipped digits checkpoint from scratch; returns the test accuracies."""
+    results = {}
+    float_model = train_digits_float()
+    from quant.digits import load_split
+    from quant.train import accuracy
+    data = load_split()
+    results["float"] = accuracy(float_model, data.x_test, data.y_test)
+    save_model(float_model, out_dir / digits_name(None, False), {"test_accuracy": results["float"]})
+    for bits in bits_list:
+        for prune in (False, True):
+            _log(f"digits: {bits}-bit activations, binary weights{', selectors' if prune else ''}")
+            model, _ = train_digits_quant(float_model, bits, prune)
+            # Shipped as float16 to keep the repo small: round now, so the accuracy we record
+            # is the accuracy of exactly the weights that ship.
+            with torch.no_grad():
+                for prm in model.parameters():
+                    prm.copy_(prm.half().float())
+            model.calibrate(data.x_train)
+            acc = results[digits_name(bits, prune)] = accuracy(model, data.x_test, data.y_test)
+            save_model(model, out_dir / digits_name(bits, prune), {"test_accuracy": acc}, half=True)
+    return results

@@ -1,0 +1,104 @@
+"""The integer golden model: per-op semantics on hand-computed cases, and agreement with the
+fake-quant PyTorch model it was exported from."""
+import numpy as np
+import pytest
+import torch
+
+from quant import golden
+from quant.intmodel import LinearInt, export_int_model, make_requant
+from quant.spec import SelectorPlacement, ViTSpec
+from quant.vit import build_vit
+
+SMALL = ViTSpec("small", 16, 3, 4, 48, 3, 3, 2.0, 10)
+
+
+def test_requantizer_rounds_half_up_and_saturates():
+    rq = make_requant([0.5, 0.25], [0.0, 1.0], bits=4)
+    out = rq(np.array([[3, 3], [-3, -3], [100, -100]]))
+    # 3*0.5=1.5 -> 2; 3*0.25+1=1.75 -> 2; -1.5 -> -1 (half up); -0.75+1=0.25 -> 0; clamps at 7 / -8
+    assert out.tolist() == [[2, 2], [-1, 0], [7, -8]]
+
+
+def test_linear_binary_hand_case():
+    w = np.array([[1, -1, 1], [-1, -1, 1]])
+    layer = LinearInt("t", w, make_requant([1.0, 1.0], bits=8), True)
+    assert golden.linear_binary(np.array([[1, 2, 3]]), layer).tolist() == [[2, 0]]
+
+
+def test_residual_add_saturates_at_int16():
+    assert golden.residual_add([32000, -32000], [1000, -1000]).tolist() == [32767, -32768]
+
+
+def _calibrated(bits, selectors=(), seed=0):
+    model = build_vit(SMALL, tuple(SelectorPlacement(b, r) for b, r in selectors), seed=seed)
+    torch.manual_seed(seed)
+    for name, p in model.named_parameters():  # weights large enough to exercise every range
+        if name.endswith("weight") and p.dim() > 1:
+            p.data.normal_(0, 0.2)
+    model.set_quant(bits)
+    model.set_weight_mode(binary=True)
+    g = torch.Generator().manual_seed(seed)
+    model.calibrate(torch.randn(32, 3, 16, 16, generator=g))
+    return model.eval(), torch.randn(16, 3, 16, 16, generator=g)
+
+
+@pytest.mark.parametrize("bits", [8, 6, 4])
+def test_golden_tracks_fakequant(bits):
+    model, images = _calibrated(bits)
+    im = export_int_model(model)
+    codes, _ = golden.run_golden_batch(im, images.numpy())
+    gold = codes * im.logit_scale
+    with torch.no_grad():
+        fq = model(images).double().numpy()
+    cos = (gold * fq).sum(1) / (np.linalg.norm(gold, axis=1) * np.linalg.norm(fq, axis=1))
+    # A random-weight model amplifies every one-code difference; the trained digits model
+    # is the accuracy yardstick. These bounds catch a broken op, not a polynomial's error.
+    assert cos.mean() > {8: 0.995, 6: 0.98, 4: 0.85}[bits], cos.mean()
+    assert cos.min() > {8: 0.99, 6: 0.9, 4: 0.5}[bits], cos.min()
+
+
+def test_golden_is_deterministic_and_integer():
+    model, images = _calibrated(8)
+    im = export_int_model(model)
+    a = golden.run_golden(im, im.quantize_input(images[:1].numpy())[0], keep_trace=True)
+    b = golden.run_golden(im, im.quantize_input(images[:1].numpy())[0])
+    assert np.array_equal(a.logits, b.logits) and a.logits.dtype == np.int64
+    assert set(a.trace) >= {"patch_embed", "blocks.0.qkv", "blocks.2.residual2", "head"}
+    assert -128 <= a.trace["blocks.0.qkv"].min() and a.trace["blocks.0.qkv"].max() <= 127
+
+
+def test_token_selector_keeps_cls_and_folds_pruned_tokens():
+    model, images = _calibrated(8, selectors=[(1, 0.5)])
+    sel_t = model.selectors["1"]
+    with torch.no_grad():  # push scores around zero so that some tokens go each way
+        sel_t.score.bias.fill_(0.0)
+    model.calibrate(images)
+    im = export_int_model(model)
+    x = golden.patch_embed(im.quantize_input(images[:1].numpy())[0], im)
+    x = golden.encoder_block(x, im.blocks[0])
+    s = golden.token_select(x, im.selectors[1])
+    kept = int(s.keep.sum())
+    assert np.array_equal(s.tokens[0], x[0])  # class token first, untouched
+    assert np.array_equal(s.tokens[1:1 + kept], x[1:][s.keep])
+    if kept < len(s.keep):
+        pkg = s.tokens[-1]
+        pruned = x[1:][~s.keep]
+        assert s.tokens.shape[0] == kept + 2
+        # a weighted average lies inside the range of what it averages (one LSB of rounding)
+        assert np.all(pkg >= pruned.min(0) - 1) and np.all(pkg <= pruned.max(0) + 1)
+
+
+def test_golden_token_counts_match_fakequant_selection():
+    model, images = _calibrated(8, selectors=[(1, 0.5), (2, 0.3)], seed=4)
+    with torch.no_grad():
+        for s in model.selectors.values():
+            s.score.bias.fill_(0.0)
+    model.calibrate(images)
+    im = export_int_model(model)
+    _, counts = golden.run_golden_batch(im, images.numpy())
+    with torch.no_grad():
+        _, stats = model.forward_with_stats(images)
+    torch_counts = [c[-1] for c in stats["tokens_per_block"]]
+    golden_counts = [c[-1] for c in counts]
+    agree = np.mean(np.array(torch_counts) == np.array(golden_counts))
+    assert agree >= 0.5, (torch_counts, golden_counts)
