@@ -16,6 +16,10 @@ _COMMANDS = (
     "hlsgen.cmd_demo",
     "hlsgen.cmd_train",
     "hlsgen.cmd_explore",
+    "hlsgen.cmd_generate",
+    "hlsgen.cmd_csim",
+    "hlsgen.cmd_cosim",
+    "hlsgen.cmd_synth",
 )
 
 

@@ -84,9 +84,10 @@ class ActQuant(nn.Module):
         elif self.kind == "pow2":
             # Smallest power-of-two range that holds the observed max: no clipping at all,
             # because nonlinear units (GELU, softmax) are sensitive to a clipped tail.
+            # At least one integer bit (I >= 1): the units' fixed-point frames assume it.
             top = max(self._max, 1e-8)
-            levels = self.hi if self.signed else self.hi
-            self.scale.fill_(2.0 ** math.ceil(math.log2(top / levels)))
+            min_scale = 2.0 ** (1 - self.bits)
+            self.scale.fill_(max(min_scale, 2.0 ** math.ceil(math.log2(top / self.hi))))
         else:
             self.scale.fill_(_mse_scale(torch.cat(self._samples) if self._samples else torch.ones(1),
                                         self._max, self.hi))

@@ -146,6 +146,9 @@ class _GeluObjective:
         return (float(err.sum()) + self.out_sum) / self.n, max(float(err.max(initial=0.0)), self.out_max)
 
 
+IBERT_A, IBERT_B = -0.2888, 1.769   # erf(u) ~ sign(u) [a (min(|u|, b) - b)^2 + 1]
+
+
 @lru_cache(maxsize=None)
 def fit_gelu(in_width: int, in_frac: int, out_frac: int, search: bool = True) -> GeluParams:
     """Fit the GELU unit for ap_fixed<in_width, in_width-in_frac> inputs and out_frac output bits.
@@ -162,6 +165,10 @@ def fit_gelu(in_width: int, in_frac: int, out_frac: int, search: bool = True) ->
     if not search:
         return q0
     objective = _GeluObjective(frame)
+    if objective(q0) is None:
+        # A narrow input range can make the least-squares fit extrapolate to an erf that is
+        # negative near 0; start from I-BERT's constants instead.
+        q0 = replace(q0, b=round(IBERT_B * (1 << w)), a=round(IBERT_A * (1 << w)))
     best, _ = neighbour_search((q0.k, q0.b, q0.a),
                                lambda t: objective(replace(frame, k=t[0], b=t[1], a=t[2])),
                                radius=1, max_step=1 << max(0, w - 8))
