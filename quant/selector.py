@@ -55,8 +55,8 @@ class TokenSelector(nn.Module):
         self.gate = QLinear(dim, heads)
         nn.init.trunc_normal_(self.gate.weight, std=0.02)
         nn.init.zeros_(self.gate.bias)
-        # Bias the first decisions towards keeping, so a fresh selector starts as identity.
-        nn.init.constant_(self.score.bias, 2.0)
+        # Bias the first decisions towards keeping, so a fresh selector starts near identity.
+        nn.init.constant_(self.score.bias, 0.5)
         self.norm_q = ActQuant()                         # LN output, k-bit
         self.local_in_q = ActQuant("pow2")               # GELU input, ap_fixed<2k, I>
         # Local features and their mean share one k-bit scale, so the scoring linear sees one input.

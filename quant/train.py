@@ -25,7 +25,8 @@ class TrainConfig:
     lr: float
     batch: int = 64
     weight_decay: float = 0.05
-    keep_loss_weight: float = 2.0
+    keep_loss_weight: float = 5.0
+    selector_lr_mult: float = 20.0
     seed: int = 0
 
 
@@ -44,7 +45,13 @@ def fit(model: VisionTransformer, data: Split, cfg: TrainConfig, label: str,
     """AdamW with cosine decay; optional keep-ratio loss pulling each selector to its target."""
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # Selectors learn from scratch on top of a trained backbone: give them a larger step.
+    sel_params = list(model.selectors.parameters())
+    sel_ids = {id(p) for p in sel_params}
+    groups = [{"params": [p for p in model.parameters() if id(p) not in sel_ids], "lr": cfg.lr}]
+    if sel_params:
+        groups.append({"params": sel_params, "lr": cfg.lr * cfg.selector_lr_mult})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     n = len(data.x_train)
     steps = cfg.epochs * math.ceil(n / cfg.batch)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
@@ -67,8 +74,11 @@ def fit(model: VisionTransformer, data: Split, cfg: TrainConfig, label: str,
             sched.step()
         if (epoch + 1) % max(1, cfg.epochs // 5) == 0 or epoch + 1 == cfg.epochs:
             acc = accuracy(model, data.x_test, data.y_test)
+            keep = ""
+            if keep_targets:
+                keep = "  keep " + " ".join(f"{r.mean().item():.2f}" for r in stats["keep_ratios"])
             _log(f"  [{label}] epoch {epoch + 1}/{cfg.epochs}  loss {loss.item():.3f}  "
-                 f"test acc {acc:.4f}  ({time.time() - t0:.0f}s)")
+                 f"test acc {acc:.4f}{keep}  ({time.time() - t0:.0f}s)")
     return accuracy(model, data.x_test, data.y_test)
 
 

@@ -44,16 +44,22 @@ def train_digits_float() -> VisionTransformer:
     return model
 
 
-def train_digits_quant(float_model: VisionTransformer, bits: int, prune: bool) -> tuple[VisionTransformer, float]:
+def train_digits_quant(float_model: VisionTransformer, bits: int) -> tuple[VisionTransformer, float]:
+    """VAQF progressive QAT from the float model."""
     from quant.digits import load_split
-    from quant.train import quantization_aware, train_selectors
+    from quant.train import quantization_aware
 
-    data = load_split()
     model = copy.deepcopy(float_model)
-    acc = quantization_aware(model, data, bits, epochs=QAT_EPOCHS)
-    if prune:
-        acc = train_selectors(model, data, default_selectors(model.spec.depth), SELECTOR_EPOCHS)
-    return model, acc
+    return model, quantization_aware(model, load_split(), bits, epochs=QAT_EPOCHS)
+
+
+def train_digits_selectors(qat_model: VisionTransformer) -> tuple[VisionTransformer, float]:
+    """HeatViT multi-stage selector training on top of a QAT model."""
+    from quant.digits import load_split
+    from quant.train import train_selectors
+
+    model = copy.deepcopy(qat_model)
+    return model, train_selectors(model, load_split(), default_selectors(model.spec.depth), SELECTOR_EPOCHS)
 
 
 def digits_checkpoint(bits: int | None, prune: bool, train_if_missing: bool = True) -> Path:
@@ -70,8 +76,10 @@ def digits_checkpoint(bits: int | None, prune: bool, train_if_missing: bool = Tr
                         "run `hlsgen train digits` to retrain it")
     _log(f"digits: no checkpoint for {bits}-bit{' + selectors' if prune else ''} yet; "
          f"quantization-aware training now (a few minutes), cached in {CACHE_DIR}")
-    float_model, _ = load_model(float_path)
-    model, acc = train_digits_quant(float_model, bits, prune)
+    if prune:
+        model, acc = train_digits_selectors(load_model(digits_checkpoint(bits, False))[0])
+    else:
+        model, acc = train_digits_quant(load_model(float_path)[0], bits)
     path = CACHE_DIR / digits_name(bits, prune)
     save_model(model, path, {"test_accuracy": acc})
     return path
@@ -121,25 +129,46 @@ def prepare_model(model: str, bits: int, prune: bool = False, weights: str | Non
     return Prepared(spec, qmodel.eval(), fmodel.eval(), random_images(spec, n, seed=2), None)
 
 
-def retrain_digits(out_dir: Path = DATA_DIR, bits_list=SHIPPED_BITS) -> dict:
-    """Retrain every shipped digits checkpoint from scratch; returns the test accuracies."""
-    results = {}
-    float_model = train_digits_float()
+def _ship(model: VisionTransformer, name: str, out_dir: Path) -> float:
+    """Round to float16 (the shipped precision), recalibrate, measure, save."""
     from quant.digits import load_split
     from quant.train import accuracy
+
     data = load_split()
-    results["float"] = accuracy(float_model, data.x_test, data.y_test)
-    save_model(float_model, out_dir / digits_name(None, False), {"test_accuracy": results["float"]})
+    # Round now, so the accuracy we record is the accuracy of exactly the weights that ship.
+    with torch.no_grad():
+        for prm in model.parameters():
+            prm.copy_(prm.half().float())
+    model.calibrate(data.x_train)
+    acc = accuracy(model, data.x_test, data.y_test)
+    save_model(model, out_dir / name, {"test_accuracy": acc}, half=True)
+    _log(f"digits: {name} test accuracy {acc:.4f}")
+    return acc
+
+
+def retrain_digits(out_dir: Path = DATA_DIR, bits_list=SHIPPED_BITS, reuse_float: bool = False) -> dict:
+    """Retrain every shipped digits checkpoint; returns the test accuracies.
+
+    reuse_float keeps an existing float checkpoint and retrains only the quantized ones."""
+    from quant.digits import load_split
+    from quant.train import accuracy
+
+    float_path = out_dir / digits_name(None, False)
+    if reuse_float and float_path.exists():
+        float_model = load_model(float_path)[0]
+    else:
+        float_model = train_digits_float()
+        save_model(float_model, float_path, {"test_accuracy": accuracy(float_model, *_test(load_split()))})
+    results = {"float": accuracy(float_model, *_test(load_split()))}
     for bits in bits_list:
-        for prune in (False, True):
-            _log(f"digits: {bits}-bit activations, binary weights{', selectors' if prune else ''}")
-            model, _ = train_digits_quant(float_model, bits, prune)
-            # Shipped as float16 to keep the repo small: round now, so the accuracy we record
-            # is the accuracy of exactly the weights that ship.
-            with torch.no_grad():
-                for prm in model.parameters():
-                    prm.copy_(prm.half().float())
-            model.calibrate(data.x_train)
-            acc = results[digits_name(bits, prune)] = accuracy(model, data.x_test, data.y_test)
-            save_model(model, out_dir / digits_name(bits, prune), {"test_accuracy": acc}, half=True)
+        _log(f"digits: {bits}-bit activations, binary weights")
+        qat, _ = train_digits_quant(float_model, bits)
+        results[digits_name(bits, False)] = _ship(qat, digits_name(bits, False), out_dir)
+        _log(f"digits: {bits}-bit activations, binary weights, token selectors")
+        pruned, _ = train_digits_selectors(qat)
+        results[digits_name(bits, True)] = _ship(pruned, digits_name(bits, True), out_dir)
     return results
+
+
+def _test(data):
+    return data.x_test, data.y_test
