@@ -1,0 +1,178 @@
+"""`hlsgen generate`: explore (or read) a design point and write its complete HLS project.
+
+    hlsgen generate [--model M] [--board B] [--fps F] [--design design.yaml] [--weights CKPT]
+                    [--prune] [--images N] [--trace-mb MB] -o DIR [--force]
+
+Defaults: deit_tiny, zcu102, 30 FPS. The model's weights: the shipped digits checkpoints, a user
+checkpoint (--weights), or seeded weights (post-training quantization). Token selectors: with
+--prune (or a design that has them) the hardware gets the model's selectors; a trained checkpoint
+fixes their blocks, and the design's selector list must agree with it.
+"""
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hlsgen.board import resolve_board
+from hlsgen.design import DesignPoint, load_design
+from hlsgen.emit import DEFAULT_TRACE_MB, Project, build_project, write_project
+from quant.errors import UserError
+from quant.spec import SelectorPlacement, default_selectors, resolve_spec
+
+
+class GenerateError(UserError):
+    pass
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def explore_design(spec, board, fps: float, selectors=()) -> tuple[DesignPoint, dict]:
+    """The explorer's choice for a fixed selector configuration (none: the dense search)."""
+    from hlsgen import dse
+    if not selectors:
+        result = dse.explore(spec, board, fps)
+        if not result.feasible:
+            raise dse.InfeasibleError(result.infeasible_message())
+        c = result.chosen
+        return c.design, {"accuracy_estimate": round(c.accuracy[0], 5)}
+    # The selector blocks are fixed by the model: search precision x parallelism for that
+    # configuration only (dse.explore with prune=True would also move the selectors).
+    ex = dse.Explorer(spec, board, None)
+    for bits in sorted(dse.DEFAULT_BITS, reverse=True):
+        cands = ex.candidates(bits, tuple(selectors))
+        i = dse._cheapest(cands, ex.fps(cands.cycles) >= fps)
+        if i is not None:
+            c = dse._choice(ex, cands, i, None)
+            return c.design, {"accuracy_estimate": round(c.accuracy[0], 5)}
+    raise dse.InfeasibleError(f"no design reaches {fps:g} FPS for {spec.name} on {board.name} with token "
+                              f"selectors before blocks {[s.block for s in selectors]}")
+
+
+def prepare(design: DesignPoint, model: str, weights: str | None, images: int | None):
+    """The calibrated model for this design (selectors at the design's blocks) and test images."""
+    from quant.zoo import prepare_model, random_images
+    blocks = [s.block for s in design.selectors]
+    trained = model == "digits" or weights is not None
+    prep = prepare_model(model, design.act_bits, prune=bool(blocks) and trained, weights=weights, images=images)
+    q = prep.quant
+    have = sorted(int(b) for b in q.selectors)
+    if blocks and not trained and have != blocks:
+        # seeded weights: put (untrained) selectors where the design wants them, then recalibrate
+        q = copy.deepcopy(q)
+        for b in [b for b in blocks if b not in have]:
+            q.add_selector(next(s for s in design.selectors if s.block == b))
+        q.calibrate(random_images(design.spec, 16, seed=1))
+        q.eval()
+        have = sorted(int(b) for b in q.selectors)
+    if have != blocks:
+        raise GenerateError(f"the design places token selectors before blocks {blocks}, but the model "
+                            f"({weights or model}) has them before blocks {have}")
+    return replace(prep, quant=q)
+
+
+@dataclass
+class Generated:
+    out: Path
+    design: DesignPoint
+    project: Project
+    seconds: dict
+
+
+def generate(model: str = "deit_tiny", board: str = "zcu102", fps: float = 30.0, design_path: str | None = None,
+             weights: str | None = None, prune: bool = False, images: int | None = None, out: str | Path = "build/hls",
+             force: bool = False, trace_mb: float = DEFAULT_TRACE_MB) -> Generated:
+    t0 = time.time()
+    extra: dict = {}
+    if design_path:
+        design = load_design(design_path)
+        model_name = design.spec.name
+        if prune and not design.selectors:
+            raise GenerateError(f"--prune, but the design {design_path} has no token selectors")
+    else:
+        spec, brd = resolve_spec(model), resolve_board(board)
+        model_name = model
+        sels: tuple[SelectorPlacement, ...] = ()
+        if prune:
+            sels = _model_selectors(model, spec, weights)
+        design, extra = explore_design(spec, brd, fps, sels)
+    t1 = time.time()
+    _log(f"design: {design.spec.name}, {design.act_bits}-bit, PE {design.parallelism.pe} x SIMD "
+         f"{design.parallelism.simd}, {design.predict().fps:.1f} FPS predicted")
+    if images is None:
+        images = None if model_name == "digits" and weights is None else 1
+    prep = prepare(design, model_name, weights, images)
+    from quant.intmodel import export_int_model
+    im = export_int_model(prep.quant)
+    codes = im.quantize_input(prep.images.numpy())
+    source = "the digits test split" if model_name == "digits" and weights is None else "random images, seed 2"
+    t2 = time.time()
+    project = build_project(im, design, codes, trace_mb=trace_mb, extra_predicted=extra, image_source=source)
+    t3 = time.time()
+    path = write_project(project.files, out, force)
+    t4 = time.time()
+    return Generated(path, design, project, {"explore": t1 - t0, "model": t2 - t1, "emit": t3 - t2,
+                                            "write": t4 - t3, "total": t4 - t0})
+
+
+def _model_selectors(model: str, spec, weights: str | None) -> tuple[SelectorPlacement, ...]:
+    """Where the model's selectors are: from a checkpoint that has them, else HeatViT's default."""
+    if weights is not None:
+        from quant.checkpoint import load_model
+        m, _ = load_model(weights, spec)
+        if m.placements:
+            return tuple(m.placements)
+    if model == "digits" and weights is None:
+        from quant.checkpoint import load_model
+        from quant.zoo import digits_checkpoint
+        for bits in (8, 6):
+            try:
+                m, _ = load_model(digits_checkpoint(bits, True, train_if_missing=False))
+                return tuple(m.placements)
+            except UserError:
+                continue
+    return default_selectors(spec.depth)
+
+
+def run(args) -> int:
+    from hlsgen.cmd_explore import parse_positive
+    fps = parse_positive("--fps", args.fps)
+    if args.images is not None and args.images < 1:
+        raise GenerateError(f"--images must be >= 1, got {args.images}")
+    trace_mb = parse_positive("--trace-mb", args.trace_mb) if args.trace_mb != "0" else 0.0
+    g = generate(args.model, args.board, fps, args.design, args.weights, args.prune, args.images, args.output,
+                 args.force, trace_mb)
+    p, d = g.project, g.design
+    pred = d.predict()
+    mb = p.nbytes / 1e6
+    print(f"wrote {g.out} ({len(p.files)} files, {mb:.1f} MB) in {g.seconds['total']:.1f} s")
+    print(f"  design: {d.spec.name} on {d.board.name}, {d.act_bits}-bit, {pred.fps:.1f} FPS predicted"
+          + (f" (worst case {pred.fps_worst:.1f})" if d.selectors else ""))
+    print(f"  weights: {len(p.lowered.blob):,} bytes; test images: {p.golden.images}; golden trace: "
+          f"{p.golden.full_layers} layers in full, {p.golden.hashed_layers} as checksums")
+    print(f"  next: hlsgen csim {g.out}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("generate", help="write the HLS project (C++ kernels, testbench, data, TCL) of a design",
+                       description="Explore a design for the target FPS (or read --design) and write a complete "
+                                   "Vitis/Vivado HLS project with test vectors from the integer golden model.")
+    p.add_argument("--model", default="deit_tiny", help="preset (deit_tiny, deit_small, deit_base, digits) or spec yaml")
+    p.add_argument("--board", default="zcu102", help="board name or yaml")
+    p.add_argument("--fps", default="30", help="target frames per second (default 30)")
+    p.add_argument("--design", default=None, help="a design yaml (from `hlsgen explore -o`) instead of exploring")
+    p.add_argument("--weights", default=None, help="checkpoint (timm/DeiT keys); default: shipped digits or seeded")
+    p.add_argument("--prune", action="store_true", help="with HeatViT token selectors")
+    p.add_argument("--images", type=int, default=None,
+                   help="test images (default: the digits test split, else 1 random image)")
+    p.add_argument("--trace-mb", default=str(DEFAULT_TRACE_MB),
+                   help=f"golden per-layer values stored in full up to this size (default {DEFAULT_TRACE_MB:g} MB); "
+                        "the rest as checksums")
+    p.add_argument("-o", "--output", required=True, help="project directory")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    p.set_defaults(func=run)
