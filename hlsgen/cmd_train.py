@@ -10,8 +10,8 @@ def register(sub) -> None:
     p.add_argument("model", choices=["digits"], help="only the digits model trains here")
     p.add_argument("--bits", default="8,6", help="activation precisions to train QAT models for")
     p.add_argument("--out", type=Path, default=None, help="folder for the checkpoints (default: quant/data)")
-    p.add_argument("--reuse-float", action="store_true",
-                   help="keep the existing float checkpoint, retrain only the quantized ones")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep existing float and dense QAT checkpoints; retrain the rest and the selectors")
     p.set_defaults(func=run)
 
 
@@ -23,6 +23,6 @@ def run(args) -> int:
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     bits = tuple(check_act_bits(int(b)) for b in args.bits.split(","))
-    results = retrain_digits(args.out or DATA_DIR, bits, reuse_float=args.reuse_float)
+    results = retrain_digits(args.out or DATA_DIR, bits, reuse=args.reuse)
     print(json.dumps(results, indent=2))
     return 0

@@ -46,9 +46,10 @@ def fit(model: VisionTransformer, data: Split, cfg: TrainConfig, label: str,
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     # Selectors learn from scratch on top of a trained backbone: give them a larger step.
-    sel_params = list(model.selectors.parameters())
+    sel_params = [p for p in model.selectors.parameters() if p.requires_grad]
     sel_ids = {id(p) for p in sel_params}
-    groups = [{"params": [p for p in model.parameters() if id(p) not in sel_ids], "lr": cfg.lr}]
+    rest = [p for p in model.parameters() if id(p) not in sel_ids and p.requires_grad]
+    groups = [{"params": rest, "lr": cfg.lr}]
     if sel_params:
         groups.append({"params": sel_params, "lr": cfg.lr * cfg.selector_lr_mult})
     opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -101,9 +102,14 @@ def quantization_aware(model: VisionTransformer, data: Split, bits: int, epochs:
 def train_selectors(model: VisionTransformer, data: Split, placements: tuple[SelectorPlacement, ...],
                     epochs_per_stage: int = 15) -> float:
     """HeatViT multi-stage: insert selectors one by one (shallow first), each stage fine-tuning
-    the whole model with a loss pulling every cumulative keep ratio to its target."""
+    the backbone and the new selector with a loss pulling every cumulative keep ratio to its target."""
     targets: list[float] = []
     for stage, p in enumerate(sorted(placements, key=lambda p: p.block)):
+        # Earlier selectors are frozen: trained jointly, the classification loss drives them to
+        # keep every token (their Gumbel-sigmoid saturates and stops learning) while the later
+        # ones overshoot their targets.
+        for sel in model.selectors.values():
+            sel.requires_grad_(False)
         model.add_selector(p)
         targets.append(p.keep_ratio)
         if model.act_bits is not None:

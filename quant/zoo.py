@@ -146,24 +146,30 @@ def _ship(model: VisionTransformer, name: str, out_dir: Path) -> float:
     return acc
 
 
-def retrain_digits(out_dir: Path = DATA_DIR, bits_list=SHIPPED_BITS, reuse_float: bool = False) -> dict:
+def retrain_digits(out_dir: Path = DATA_DIR, bits_list=SHIPPED_BITS, reuse: bool = False) -> dict:
     """Retrain every shipped digits checkpoint; returns the test accuracies.
 
-    reuse_float keeps an existing float checkpoint and retrains only the quantized ones."""
+    reuse keeps existing float and dense QAT checkpoints and retrains only what is missing
+    (and the selectors)."""
     from quant.digits import load_split
     from quant.train import accuracy
 
     float_path = out_dir / digits_name(None, False)
-    if reuse_float and float_path.exists():
+    if reuse and float_path.exists():
         float_model = load_model(float_path)[0]
     else:
         float_model = train_digits_float()
         save_model(float_model, float_path, {"test_accuracy": accuracy(float_model, *_test(load_split()))})
     results = {"float": accuracy(float_model, *_test(load_split()))}
     for bits in bits_list:
-        _log(f"digits: {bits}-bit activations, binary weights")
-        qat, _ = train_digits_quant(float_model, bits)
-        results[digits_name(bits, False)] = _ship(qat, digits_name(bits, False), out_dir)
+        dense_path = out_dir / digits_name(bits, False)
+        if reuse and dense_path.exists():
+            qat, meta = load_model(dense_path)
+            results[digits_name(bits, False)] = meta.get("test_accuracy")
+        else:
+            _log(f"digits: {bits}-bit activations, binary weights")
+            qat, _ = train_digits_quant(float_model, bits)
+            results[digits_name(bits, False)] = _ship(qat, digits_name(bits, False), out_dir)
         _log(f"digits: {bits}-bit activations, binary weights, token selectors")
         pruned, _ = train_digits_selectors(qat)
         results[digits_name(bits, True)] = _ship(pruned, digits_name(bits, True), out_dir)
