@@ -134,13 +134,20 @@ class QLinear(nn.Linear):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.weight_mode = "float"  # float | binary | int8
+        self._cached: tuple | None = None
 
     def quant_weight(self) -> torch.Tensor:
-        if self.weight_mode == "binary":
-            return binarize(self.weight)
-        if self.weight_mode == "int8":
-            return int8_weights(self.weight)
-        return self.weight
+        if self.weight_mode == "float":
+            return self.weight
+        # Inference calls this once per image on pruned (per-image) paths: cache it until the
+        # weight changes (in-place updates bump the tensor's version).
+        key = (self.weight_mode, self.weight._version, self.weight.data_ptr())
+        if not torch.is_grad_enabled() and self._cached is not None and self._cached[0] == key:
+            return self._cached[1]
+        q = binarize(self.weight) if self.weight_mode == "binary" else int8_weights(self.weight)
+        if not torch.is_grad_enabled():
+            self._cached = (key, q.detach())
+        return q
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.linear(x, self.quant_weight(), self.bias)

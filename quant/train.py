@@ -19,6 +19,9 @@ from quant.spec import SelectorPlacement
 from quant.vit import VisionTransformer
 
 
+CALIB_SUBSET = 256
+
+
 @dataclass
 class TrainConfig:
     epochs: int
@@ -73,8 +76,14 @@ def fit(model: VisionTransformer, data: Split, cfg: TrainConfig, label: str,
             loss.backward()
             opt.step()
             sched.step()
+        if model.act_bits is not None and keep_targets:
+            # Selector logits grow while training; scales fixed at insertion would clip them, and a
+            # later calibration would then change the keep decisions. Track them every epoch.
+            model.calibrate(data.x_train[:CALIB_SUBSET], masked=True)
         if (epoch + 1) % max(1, cfg.epochs // 5) == 0 or epoch + 1 == cfg.epochs:
-            acc = accuracy(model, data.x_test, data.y_test)
+            # With selectors, inference runs image by image: measure accuracy at the end only.
+            last = epoch + 1 == cfg.epochs
+            acc = accuracy(model, data.x_test, data.y_test) if last or not keep_targets else float("nan")
             keep = ""
             if keep_targets:
                 keep = "  keep " + " ".join(f"{r.mean().item():.2f}" for r in stats["keep_ratios"])
@@ -113,7 +122,7 @@ def train_selectors(model: VisionTransformer, data: Split, placements: tuple[Sel
         model.add_selector(p)
         targets.append(p.keep_ratio)
         if model.act_bits is not None:
-            model.calibrate(data.x_train)
+            model.calibrate(data.x_train[:CALIB_SUBSET], masked=True)
         fit(model, data, TrainConfig(epochs=epochs_per_stage, lr=5e-4, seed=10 + stage),
             f"selector stage {stage + 1} (block {p.block}, keep {p.keep_ratio})", keep_targets=targets)
     if model.act_bits is not None:

@@ -175,11 +175,15 @@ class VisionTransformer(nn.Module):
             sel.set_weight_mode(mode8)
 
     @torch.no_grad()
-    def calibrate(self, images: torch.Tensor, batch: int = 64) -> None:
-        """Observe activations on sample images, then fix every scale."""
+    def calibrate(self, images: torch.Tensor, batch: int = 64, masked: bool = False) -> None:
+        """Observe activations on sample images, then fix every scale.
+
+        masked=True observes the batched training path (token masks instead of removal): the
+        same selector logits, much faster than per-image removal; used between training epochs.
+        """
         assert self.act_bits is not None, "set_quant(bits) first"
         was_training = self.training
-        self.eval()
+        self.train(masked and bool(self.selectors))
         for q in self.act_quants():
             q.mode = "observe"
         for i in range(0, len(images), batch):

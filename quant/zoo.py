@@ -22,7 +22,7 @@ from quant.vit import VisionTransformer, build_vit
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "models"
 SHIPPED_BITS = (8, 6)
-FLOAT_EPOCHS, QAT_EPOCHS, SELECTOR_EPOCHS = 200, 30, 15
+FLOAT_EPOCHS, QAT_EPOCHS, SELECTOR_EPOCHS = 200, 30, 8
 
 
 def digits_name(bits: int | None, prune: bool) -> str:
