@@ -1,0 +1,70 @@
+"""RTL twin co-simulation figures: bit-exactness, simulated vs modelled cycles per op type, build and
+run times, simulation speed (cycles per second of the compiled Verilator harness).
+
+    python bench/bench_cosim.py [--images N] [--deit-model] [--out bench/results/cosim.json]
+
+Generates (into .cache/bench_cosim/) the digits project of the explorer's default design and the
+deit_tiny one (seeded weights), then runs: digits block + model levels on N images, deit_tiny block
+level (and, with --deit-model, the whole deit_tiny model: ~4 M cycles).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from hlsgen.cli import main as hlsgen  # noqa: E402
+from sim.cosim import run_top_level  # noqa: E402
+from sim.rtl_emit import emit_rtl  # noqa: E402
+
+
+def project(name: str, model: str, images: int) -> Path:
+    out = REPO / ".cache" / "bench_cosim" / name
+    if not (out / "rtl" / "program.json").exists() or not (out / "data" / "inputs.bin").exists():
+        assert hlsgen(["generate", "--model", model, "-o", str(out), "--images", str(images), "--force"]) == 0
+        if not (out / "rtl" / "program.json").exists():
+            from hlsgen.cmd_generate import prepare
+            from hlsgen.design import load_design
+            from quant.intmodel import export_int_model
+            d = load_design(out / "design.yaml")
+            emit_rtl(d, export_int_model(prepare(d, d.spec.name, None, 1).quant), out / "rtl")
+    return out
+
+
+def show(name: str, lv) -> dict:
+    print(f"{name:10s} {lv.level:6s} {'BIT-EXACT' if lv.bit_exact else 'MISMATCH'} images {lv.images} "
+          f"cycles {lv.sim_cycles:,} model {lv.model_cycles:,} ratio {lv.cycle_ratio:.4f} "
+          f"build {lv.build_s:.1f}s run {lv.run_s:.1f}s speed {lv.cycles_per_s:,} cycles/s")
+    for op, r in lv.per_op.items():
+        print(f"{'':17s}{op:14s} sim {r['sim']:>10,} model {r['model']:>10,} ratio {r['ratio']}")
+    return {"project": name, **lv.as_dict()}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=4)
+    ap.add_argument("--deit-model", action="store_true", help="also the whole deit_tiny model (minutes)")
+    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "cosim.json"))
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    rows = []
+    digits = project("digits", "digits", max(args.images, 8))
+    rows.append(show("digits", run_top_level(digits, "block", images=args.images)))
+    rows.append(show("digits", run_top_level(digits, "model", images=args.images)))
+    deit = project("deit_tiny", "deit_tiny", 1)
+    rows.append(show("deit_tiny", run_top_level(deit, "block", images=1)))
+    if args.deit_model:
+        rows.append(show("deit_tiny", run_top_level(deit, "model", images=1)))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"runs": rows, "seconds": round(time.time() - t0, 1)}, indent=1) + "\n")
+    print(f"done in {time.time() - t0:.0f}s -> {args.out}")
+    return 0 if all(r["bit_exact"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
