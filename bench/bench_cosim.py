@@ -18,7 +18,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from hlsgen.cli import main as hlsgen  # noqa: E402
 from sim.cosim import run_top_level  # noqa: E402
 from sim.rtl_emit import emit_rtl  # noqa: E402
 
@@ -26,13 +25,10 @@ from sim.rtl_emit import emit_rtl  # noqa: E402
 def project(name: str, model: str, images: int) -> Path:
     out = REPO / ".cache" / "bench_cosim" / name
     if not (out / "rtl" / "program.json").exists() or not (out / "data" / "inputs.bin").exists():
-        assert hlsgen(["generate", "--model", model, "-o", str(out), "--images", str(images), "--force"]) == 0
+        from hlsgen.cmd_generate import generate
+        g = generate(model=model, out=out, images=images, force=True)
         if not (out / "rtl" / "program.json").exists():
-            from hlsgen.cmd_generate import prepare
-            from hlsgen.design import load_design
-            from quant.intmodel import export_int_model
-            d = load_design(out / "design.yaml")
-            emit_rtl(d, export_int_model(prepare(d, d.spec.name, None, 1).quant), out / "rtl")
+            emit_rtl(g.design, g.project.lowered.im, out / "rtl")   # the very IntModel of the data files
     return out
 
 

@@ -1,6 +1,7 @@
 """Synthesized resources of the RTL twin's units (yosys synth_xilinx -family xcup) vs the resource model.
 
     python bench/bench_synth.py [--quick] [--out bench/calibration/units.json]
+    python bench/bench_synth.py --project DIR [--out FILE]      # a generated project, engine by engine
 
 Every unit of sim/rtl is synthesized at several parallelisms and activation widths; next to each
 result stands the figure hlsgen/ops_resources.py predicts for the same hardware. The records go to
@@ -104,8 +105,18 @@ def cases(quick: bool):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a few configurations per unit")
-    ap.add_argument("--out", default=str(REPO / "bench" / "calibration" / "units.json"))
+    ap.add_argument("--out", default=None, help="default: bench/calibration/units.json (or engines_<project>.json)")
+    ap.add_argument("--project", default=None, help="synthesize this generated project's twin, part by part")
     args = ap.parse_args(argv)
+    if args.project:
+        from sim.synth import synth_project
+        res = synth_project(args.project, log=print)
+        out = Path(args.out or REPO / "bench" / "calibration" / f"engines_{Path(args.project).name}.json")
+        out.write_text(json.dumps({k: res[k] for k in ("synth", "model", "available", "parts", "model_with_platform",
+                                                       "note")}, indent=1) + "\n")
+        print(f"synth {res['synth']} model {res['model']} -> {out}")
+        return 0
+    args.out = args.out or str(REPO / "bench" / "calibration" / "units.json")
     records = []
     t0 = time.time()
     print(f"{'unit':14s} {'config':40s} {'LUT syn/model':>16s} {'FF syn/model':>16s} {'DSP syn/model':>14s}")

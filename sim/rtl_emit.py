@@ -76,11 +76,6 @@ def gelu_ports(p: GeluParams) -> dict:
 
 
 # ---- LayerNorm --------------------------------------------------------------------------------------
-def rsqrt_rom(r: RsqrtParams) -> dict:
-    """The coefficient ROM of the piecewise-quadratic rsqrt (identical for every LayerNorm)."""
-    return {"c0": list(r.c0), "c1": list(r.c1), "c2": list(r.c2)}
-
-
 def layernorm_widths(ps: list[LayerNormParams], lanes: int) -> dict:
     r = ps[0].rsqrt
     assert all(p.rsqrt == r for p in ps), "one rsqrt ROM per design"
@@ -128,13 +123,16 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 RTL_LIB = Path(__file__).resolve().parent / "rtl"
-OP = {"end": 0, "pre": 1, "i8": 2, "ln": 3, "bin": 4, "att": 5, "sm": 6, "res": 7}
+OP = {"end": 0, "pre": 1, "i8": 2, "ln": 3, "bin": 4, "att": 5, "sm": 6, "res": 7, "sel": 8, "pkg": 9}
 # descriptor fields, LSB first (hg_ctrl.svh)
 DESC_FIELDS = (("op", 4), ("block", 5), ("block_start", 1), ("rows_from_n", 1), ("rows", 9), ("w_off", 32),
-               ("K", 13), ("O", 13), ("bbytes", 3), ("npos", 10), ("src", 1), ("mode", 2), ("col", 13),
-               ("shift", 6), ("bits", 5), ("pidx", 6), ("head", 5), ("r0", 9), ("av", 1))
+               ("K", 13), ("O", 13), ("bbytes", 3), ("npos", 10), ("src", 2), ("mode", 2), ("col", 13),
+               ("shift", 6), ("bits", 5), ("pidx", 6), ("head", 5), ("r0", 9), ("av", 1), ("icol", 13),
+               ("rows_m1", 1), ("cond", 1), ("orow", 9), ("sub", 3))
 MODE_ACT, MODE_RES, MODE_GELU = 0, 1, 2
-MODE_POS, MODE_LOGIT = 0, 1
+MODE_POS, MODE_LOGIT, MODE_WIDEH, MODE_ZS = 0, 1, 2, 3
+SRC_IMG, SRC_A, SRC_FEATS = 0, 1, 2
+SUB_GELU, SUB_GMEAN, SUB_TMEAN, SUB_SCORE, SUB_COMPACT = 0, 1, 2, 3, 4
 
 
 class RtlEmitError(ValueError):
@@ -161,12 +159,46 @@ def _sbits(v: int) -> int:
     return bit_length(v) + 1
 
 
+def selector_program(im, sec: dict, b: int, i: int) -> list[Desc]:
+    """The token selector before block b (the i-th selector): quant.golden.token_select as descriptors."""
+    from hlsgen.emit_lower import _slice_rq
+    s, sel = im.spec, im.selectors[b]
+    D, H, N, d = s.embed_dim, s.num_heads, s.num_tokens, s.head_dim
+    hid = max(d // 2, 1)
+    name, depth = f"blocks.{b}.selector", s.depth
+    grow, prow, spare = N, N + 1, (1 << clog2(N + 2)) - 1
+    m1 = {"block": b, "rows_from_n": 1, "rows_m1": 1}
+
+    def i8(secname, lin_rq, **f):
+        x = sec[secname]
+        return Desc(name, {"op": OP["i8"], "block": b, "w_off": x.offset, "K": x.K, "O": x.O, "bbytes": x.bias_bytes,
+                           "shift": lin_rq.shift, "bits": lin_rq.bits, **f})
+    out = [Desc(name, {"op": OP["ln"], **m1, "r0": 1, "pidx": 2 * depth + 1 + i})]
+    for h in range(H):
+        rq = _slice_rq(sel.local.rq, h * hid, hid)
+        out.append(i8(f"{name}.local.{h}", rq, **m1, src=SRC_A, icol=h * d, mode=MODE_WIDEH, col=h * hid))
+    out.append(Desc(name, {"op": OP["sel"], **m1, "sub": SUB_GELU, "pidx": depth + i}))
+    out.append(Desc(name, {"op": OP["sel"], **m1, "sub": SUB_GMEAN, "pidx": 2 * i}))
+    for h in range(H):
+        rq = _slice_rq(sel.score.rq, h, 1)
+        out.append(i8(f"{name}.score.{h}", rq, **m1, src=SRC_FEATS, icol=h * hid, mode=MODE_ZS, col=h, orow=0))
+    out.append(Desc(name, {"op": OP["sel"], **m1, "sub": SUB_TMEAN, "pidx": 2 * i + 1}))
+    out.append(i8(f"{name}.gate", sel.gate.rq, rows=1, src=SRC_A, r0=spare, mode=MODE_ZS, col=0, orow=grow))
+    out.append(Desc(name, {"op": OP["sm"], "block": b, "rows": 1, "r0": grow, "mode": 2, "K": H, "pidx": depth + 2 * i}))
+    out.append(Desc(name, {"op": OP["sel"], **m1, "sub": SUB_SCORE, "pidx": 2 * depth + i}))
+    out.append(Desc(name, {"op": OP["sm"], "block": b, "rows": 1, "r0": prow, "mode": 1, "cond": 1,
+                           "pidx": depth + 2 * i + 1}))
+    out.append(Desc(name, {"op": OP["pkg"], "block": b, "cond": 1}))
+    out.append(Desc(name, {"op": OP["sel"], "block": b, "rows_from_n": 1, "sub": SUB_COMPACT, "cond": 1}))
+    return out
+
+
 def program(im, lw) -> list[Desc]:
-    """The descriptor table of the dense schedule (token selectors: not in the twin yet)."""
+    """The descriptor table: patch embedding, the blocks (token selectors first where the model has
+    them), norm, head, the result write."""
     s = im.spec
-    if im.selectors:
-        raise RtlEmitError("the RTL twin does not implement token selectors yet")
     sec = {x.name: x for x in lw.sections}
+    sel_order = sorted(im.selectors)
     k, D, M, N, H = im.act_bits, s.embed_dim, s.mlp_dim, s.num_tokens, s.num_heads
     out = [Desc("patch_embed", {"op": OP["pre"], "w_off": sec["patch_embed.cls"].offset})]
     p = sec["patch_embed"]
@@ -175,6 +207,8 @@ def program(im, lw) -> list[Desc]:
                                     "shift": im.patch.rq.shift, "bits": im.patch.rq.bits}))
     for b, blk in enumerate(im.blocks):
         pre = f"blocks.{b}."
+        if b in im.selectors:
+            out += selector_program(im, sec, b, sel_order.index(b))
 
         def binop(name, lin, src, mode, pidx=0):
             x = sec[pre + name]
@@ -208,7 +242,12 @@ def _scalar(rq):
 
 
 def _lns(im):
-    return [ln for blk in im.blocks for ln in (blk.ln1, blk.ln2)] + [im.norm]
+    return ([ln for blk in im.blocks for ln in (blk.ln1, blk.ln2)] + [im.norm]
+            + [im.selectors[b].ln for b in sorted(im.selectors)])
+
+
+def _sels(im):
+    return [im.selectors[b] for b in sorted(im.selectors)]
 
 
 def config(design, im, lw) -> dict:
@@ -229,12 +268,22 @@ def config(design, im, lw) -> dict:
     rqs = [blk.qkv.rq for blk in im.blocks] + [r for blk in im.blocks for r in
                                                 (blk.proj.rq, blk.fc1.rq, blk.fc2.rq, blk.qk_rq, blk.av_rq, blk.gelu_rq)]
     rqs += [im.patch.rq, im.head.rq] + [ln.rq for ln in _lns(im)]
+    rqs += [r for sel in _sels(im) for r in (sel.local.rq, sel.score.rq, sel.gate.rq, sel.local_rq, sel.pkg_rq)]
     bias_w = max(_sbits(int(np.abs(round_bias(r.bias, r.shift)).max())) for r in rqs)
     bias_w = max(bias_w, max(32 if x.bias_bytes == 4 else 48 for x in secs))
     bsh = [blk_l.rq.shift for blk in im.blocks for blk_l in (blk.qkv, blk.proj, blk.fc1, blk.fc2)]
-    ish = [im.patch.rq.shift, im.head.rq.shift]
-    gw = gelu_widths([blk.gelu for blk in im.blocks])
-    sw = softmax_widths([blk.softmax for blk in im.blocks], par.softmax_lanes, N + 1)
+    ish = [im.patch.rq.shift, im.head.rq.shift] + [r.shift for sel in _sels(im)
+                                                    for r in (sel.local.rq, sel.score.rq, sel.gate.rq)]
+    gw = gelu_widths([blk.gelu for blk in im.blocks] + [sel.local_gelu for sel in _sels(im)])
+    sw = softmax_widths([blk.softmax for blk in im.blocks] + [p for sel in _sels(im)
+                                                              for p in (sel.gate_softmax, sel.pkg_softmax)],
+                        par.softmax_lanes, N + 1)
+    if im.selectors:
+        if s.mlp_dim * 2 < 3 * D:
+            raise RtlEmitError("the twin's token selector keeps its features in H: it needs mlp_dim >= 1.5 embed_dim")
+        zb = max(r.bits for sel in _sels(im) for r in (sel.score.rq, sel.gate.rq, sel.pkg_rq, sel.local.rq))
+        if zb > 2 * k:
+            raise RtlEmitError(f"selector codes of {zb} bits do not fit the {2 * k}-bit score buffer")
     lnw = layernorm_widths([ln.params for ln in _lns(im)], par.ln_lanes)
     cfg = {"D": D, "M": s.mlp_dim, "HD": s.head_dim, "H": s.num_heads, "N": N, "KB": k, "CLS": s.num_classes,
            "DEPTH": s.depth, "C": s.in_chans, "IMG": s.img_size, "P": s.patch_size, "IMG_BYTES": s.in_chans * s.img_size ** 2,
@@ -242,7 +291,8 @@ def config(design, im, lw) -> dict:
            "IPE": par.i8_pe, "ISIMD": par.i8_simd, "SML": par.softmax_lanes, "LNL": par.ln_lanes,
            "BIAS_W": bias_w, "B_SH_MIN": min(bsh), "B_SH_MAX": max(bsh), "I_SH_MIN": min(ish), "I_SH_MAX": max(ish),
            "B_TWB": b_twb, "B_WPR": max(2, -(-b_rec * 8 // b_twb)), "I_TWB": i_twb, "I_WPR": max(2, -(-i_rec * 8 // i_twb)),
-           "SEW": 2 * k, "NP2": 1 << clog2(N + 1), "NLN": len(_lns(im))}
+           "SEW": 2 * k, "NP2": 1 << clog2(N + 2), "NLN": len(_lns(im)), "SELL": par.select_lanes,
+           "SCW": _sbits(s.num_heads * (1 << (2 * k - 1)) * ((1 << k) - 1)) + 1}
     cfg.update({f"G_{kk}" if kk != "IN_W" else "G_IN": v for kk, v in gw.items()})
     cfg.update({f"E_{kk}": v for kk, v in sw.items() if kk not in ("L", "N_MAX", "OB")})
     cfg.update({f"L_{kk}": v for kk, v in lnw.items() if kk in ("MMB", "SDB", "FF", "MAN", "SEG", "RF", "CF")})
@@ -260,23 +310,36 @@ def _func(name: str, width: int, values: list[int], idx_bits: int = 6) -> str:
 def tables(im, cfg) -> str:
     """hg_tables.svh: per-op constants as ROM functions of the descriptor's pidx."""
     out = ["// generated by sim.rtl_emit: per-op constants (indexed by the descriptor's pidx)"]
-    sm = [softmax_ports(blk.softmax) for blk in im.blocks]
+    sm = [softmax_ports(blk.softmax) for blk in im.blocks] + [
+        softmax_ports(p) for sel in _sels(im) for p in (sel.gate_softmax, sel.pkg_softmax)]
     c = cfg
     for key, fn, w in (("n_clamp", "sm_nc", c["E_NB"]), ("inv_mult", "sm_im", c["E_IMB"]), ("inv_shift", "sm_ish", 6),
                        ("g", "sm_g", 6), ("ln2", "sm_ln2", c["E_PF"] + 1), ("b", "sm_b", c["E_PF"] + 2),
                        ("a", "sm_a", c["E_AB"]), ("c", "sm_c", c["E_LF"] + 3), ("sqs", "sm_sqs", 7), ("lf", "sm_lf", 6),
                        ("guard", "sm_gd", 3), ("rbits", "sm_rb", 6)):
         out.append(_func(fn, w, [p[key] for p in sm]))
-    gl = [{**gelu_ports(blk.gelu), "rq": _scalar(blk.gelu_rq)} for blk in im.blocks]
+    gl = [{**gelu_ports(blk.gelu), "rq": _scalar(blk.gelu_rq)} for blk in im.blocks] + [
+        {**gelu_ports(sel.local_gelu), "rq": _scalar(sel.local_rq)} for sel in _sels(im)]
     for key, fn, w in (("kk", "gl_k", c["G_KB"]), ("bb", "gl_b", c["G_BB"]), ("aa", "gl_a", c["G_AB"]),
                        ("fi", "gl_fi", 6), ("wf", "gl_wf", 6), ("osh", "gl_osh", 7)):
         out.append(_func(fn, w, [p[key] for p in gl]))
     out.append(_func("gl_m", 16, [p["rq"][0] for p in gl]))
     out.append(_func("gl_br", c["BIAS_W"], [p["rq"][1] for p in gl]))
     out.append(_func("gl_sh", 6, [p["rq"][2] for p in gl]))
-    rq = [_scalar(r) for blk in im.blocks for r in (blk.qk_rq, blk.av_rq)]
+    rq = [_scalar(r) for blk in im.blocks for r in (blk.qk_rq, blk.av_rq)] + [_scalar(sel.pkg_rq) for sel in _sels(im)]
     for i, (fn, w) in enumerate((("rq_m", 16), ("rq_br", c["BIAS_W"]), ("rq_sh", 6), ("rq_bits", 5))):
         out.append(_func(fn, w, [r[i] for r in rq]))
+    means = [m for sel in _sels(im) for m in (sel.global_mean, sel.token_mean)]
+    out.append(_func("sel_msh", 6, [m.shift for m in means] or [0]))
+    out.append(_func("sel_mbits", 5, [m.bits for m in means] or [0]))
+    lines = ["function automatic logic [19:0] sel_mm(input logic [5:0] i, input logic [8:0] n);",
+             "    case ({i, n})"]
+    for j, m in enumerate(means):
+        for n, v in enumerate(np.ravel(m.mult)):
+            assert 0 <= int(v) < (1 << 19), "mean multiplier exceeds 19 bits"
+            lines.append(f"        15'd{(j << 9) | n}: sel_mm = 20'd{int(v)};")
+    lines += ["        default: sel_mm = '0;", "    endcase", "endfunction"]
+    out.append("\n".join(lines))
     ln = [{**layernorm_ports(x.params), "rqs": x.rq.shift} for x in _lns(im)]
     for key, fn, w in (("mean_mult", "ln_mm", c["L_MMB"]), ("mean_shift", "ln_ms", 6), ("eps_term", "ln_eps", 32),
                        ("sqrt_dim", "ln_sd", c["L_SDB"]), ("fsh", "ln_fsh", 6), ("ysh", "ln_ysh", 6),
@@ -308,9 +371,9 @@ def ln_rom(im, cfg) -> str:
 def prog_svh(descs: list[Desc]) -> str:
     lines = ["// generated by sim.rtl_emit: the layer schedule, one descriptor per op (layout: hg_ctrl.svh)",
              f"localparam int PROG_LEN = {len(descs)};",
-             "function automatic logic [159:0] prog(input logic [9:0] pc);", "    case (pc)"]
+             "function automatic logic [191:0] prog(input logic [9:0] pc);", "    case (pc)"]
     for i, d in enumerate(descs):
-        lines.append(f"        10'd{i}: prog = 160'h{d.word():x};   // {d.name}")
+        lines.append(f"        10'd{i}: prog = 192'h{d.word():x};   // {d.name}")
     lines += ["        default: prog = '0;", "    endcase", "endfunction"]
     return "\n".join(lines) + "\n"
 
@@ -359,7 +422,8 @@ def cfg_svh(cfg: dict) -> str:
 LIB_FILES = ("hg_requant.sv", "hg_bin_core.sv", "hg_dsp_core.sv", "hg_exp.sv", "hg_recip.sv", "hg_fifo.sv",
              "hg_softmax.sv", "hg_gelu.sv", "hg_rsqrt.sv", "hg_layernorm.sv", "hg_ram.sv", "hg_rdma.sv",
              "hg_realign.sv", "hg_consts.sv", "hg_wtiles.sv", "hg_mm_seq.sv", "hg_bin_engine.sv", "hg_i8_engine.sv",
-             "hg_att_engine.sv", "hg_sm_engine.sv", "hg_ln_engine.sv", "hg_ln_rom.sv", "hg_axil.sv", "hg_wdma.sv")
+             "hg_att_engine.sv", "hg_sm_engine.sv", "hg_ln_engine.sv", "hg_ln_rom.sv", "hg_axil.sv", "hg_wdma.sv",
+             "hg_score.sv", "hg_sel_engine.sv", "hg_pkg_engine.sv")
 LIB_INCLUDES = ("hg_rsqrt_rom.svh", "hg_ctrl.svh", "hg_datapath.svh", "hg_engines.svh", "vit_top_body.svh")
 GENERATED = ("vit_top.sv", "hg_cfg.svh", "hg_prog.svh", "hg_tables.svh", "hg_ln_rom.svh")
 HARNESS = ("harness/tb_top.cpp",)

@@ -115,10 +115,13 @@ ENGINE_FILES = {
     "softmax": ("hg_sm_engine", ["hg_sm_engine.sv", "hg_softmax.sv", "hg_exp.sv", "hg_fifo.sv", "hg_recip.sv"]),
     "layernorm": ("hg_ln_engine", ["hg_ln_engine.sv", "hg_layernorm.sv", "hg_rsqrt.sv", "hg_fifo.sv",
                                    "hg_requant.sv", "hg_ln_rom.sv"]),
+    "select": ("hg_sel_engine", ["hg_sel_engine.sv", "hg_gelu.sv", "hg_score.sv", "hg_requant.sv"]),
+    "select: package token": ("hg_pkg_engine", ["hg_pkg_engine.sv", "hg_ram.sv", "hg_mm_seq.sv", "hg_dsp_core.sv",
+                                                "hg_requant.sv"]),
 }
 
 
-def project_parts(cfg: dict) -> dict:
+def project_parts(cfg: dict, selectors: bool = False) -> dict:
     """name -> (top, files, parameters) of every part of the twin, from rtl/program.json's config."""
     c = cfg
     g = {f"G_{k}": c[f"G_{k}"] for k in ("W", "KB", "BB", "AB", "OW")}
@@ -136,6 +139,12 @@ def project_parts(cfg: dict) -> dict:
         "layernorm": {"L": c["LNL"], "D": c["D"], "KB": c["KB"], "NLN": c["NLN"], "BIAS_W": c["BIAS_W"],
                       **{k: c[f"L_{k}"] for k in ("MMB", "SDB", "FF", "MAN", "SEG", "RF", "CF")}},
     }
+    if selectors:
+        parts["select"] = {"D": c["D"], "M": c["M"], "KB": c["KB"], "N": c["N"], "H": c["H"], "L": c["SELL"],
+                           "GL": c["GL"], "BIAS_W": c["BIAS_W"], "SCW": c["SCW"], "SPARE": c["NP2"] - 1,
+                           "GROW": c["N"], "PROW": c["N"] + 1, "G_IN": c["G_IN"], **g}
+        parts["select: package token"] = {"D": c["D"], "KB": c["KB"], "N": c["N"], "PE": c["APE"],
+                                          "SIMD": c["ASIMD"], "SPARE": c["NP2"] - 1, "PROW": c["N"] + 1}
     out = {name: (*ENGINE_FILES[name], params) for name, params in parts.items()}
     bufs = {"X": (16, c["D"]), "A": (c["KB"], c["D"]), "QKV": (c["KB"], 3 * c["D"]), "QKV copy": (c["KB"], 3 * c["D"]),
             "H": (c["KB"], c["M"]), "S": (c["SEW"], c["N"])}
@@ -150,7 +159,7 @@ def project_parts(cfg: dict) -> dict:
 
 
 MODEL_GROUP = {"binary": ("binary", "gelu"), "int8": ("int8",), "attention": ("attention",), "softmax": ("softmax",),
-               "layernorm": ("layernorm",)}
+               "layernorm": ("layernorm",), "select": ("select",)}
 
 
 def synth_project(project: str | Path, jobs: int = 2, log=None) -> dict:
@@ -163,9 +172,10 @@ def synth_project(project: str | Path, jobs: int = 2, log=None) -> dict:
     prog_path = project / "rtl" / "program.json"
     if not prog_path.is_file():
         raise SynthError(f"{project} has no RTL twin (rtl/program.json): regenerate it with `hlsgen generate`")
-    cfg = json.loads(prog_path.read_text())["config"]
+    prog = json.loads(prog_path.read_text())
+    cfg = prog["config"]
     rtl = project / "rtl"
-    parts = project_parts(cfg)
+    parts = project_parts(cfg, any(d["op"] == "sel" for d in prog["descriptors"]))
     t0 = time.time()
 
     def one(item):

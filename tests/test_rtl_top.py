@@ -19,25 +19,26 @@ from sim.cosim import SimError, run_top_level
 from sim.rtl_emit import emit_rtl, read_inputs, result_bytes
 
 TOL = 0.05
+_IM: dict = {}                 # project -> the IntModel its data files were made from
 
 
-def _generate(out: Path, model: str, images: int, design: str | None = None) -> Path:
-    argv = ["generate", "--model", model, "-o", str(out), "--images", str(images), "--force"]
-    if design:
-        argv = ["generate", "--design", design, "-o", str(out), "--images", str(images), "--force"]
-    assert hlsgen_main(argv) == 0
+def _generate(out: Path, model: str, images: int, prune: bool = False) -> Path:
+    from hlsgen.cmd_generate import generate
+    g = generate(model=model, out=out, images=images, force=True, prune=prune)
     if not (out / "rtl" / "program.json").exists():       # until `hlsgen generate` writes rtl/ itself
-        from hlsgen.cmd_generate import prepare
-        from hlsgen.design import load_design
-        from quant.intmodel import export_int_model
-        d = load_design(out / "design.yaml")
-        emit_rtl(d, export_int_model(prepare(d, d.spec.name, None, 1).quant), out / "rtl")
+        emit_rtl(g.design, g.project.lowered.im, out / "rtl")   # the very IntModel of the data files
+    _IM[out] = g.project.lowered.im
     return out
 
 
 @pytest.fixture(scope="session")
 def digits_project(tmp_path_factory):
     return _generate(tmp_path_factory.mktemp("rtl") / "digits", "digits", 4)
+
+
+@pytest.fixture(scope="session")
+def digits_sel_project(tmp_path_factory):
+    return _generate(tmp_path_factory.mktemp("rtl") / "digits_sel", "digits", 4, prune=True)
 
 
 def _check_cycles(lv):
@@ -62,6 +63,26 @@ def test_model_level_bit_exact_and_cycles(digits_project):
     _check_cycles(lv)
     est = json.loads((digits_project / "report" / "estimates.json").read_text())
     assert abs(lv.sim_cycles / est["predicted"]["cycles_per_frame"] - 1) < TOL
+
+
+def test_selectors_model_level(digits_sel_project):
+    """The digits model with its three HeatViT token selectors: bit-exact logits and token counts per
+    block, cycles (including the data-dependent selector ops) within 5% of the model at the token counts
+    each image ran on."""
+    lv = run_top_level(digits_sel_project, "model", images=3)
+    assert lv.bit_exact, lv.first_mismatch
+    assert "token_select" in lv.per_op
+    _check_cycles(lv)
+    n = 17
+    assert any(min(d["tokens"]) < n for d in lv.details)             # tokens were pruned
+    for d in lv.details:
+        assert abs(d["cycles"] / d["model_cycles"] - 1) < TOL
+
+
+def test_unit_level_cli(digits_sel_project, capsys):
+    assert hlsgen_main(["cosim", str(digits_sel_project), "--level", "unit", "--json"]) == 0
+    (lv,) = json.loads(capsys.readouterr().out)["levels"]
+    assert lv["level"] == "unit" and lv["bit_exact"] and len(lv["details"]) >= 6
 
 
 def test_cosim_cli_json(digits_project, capsys):
@@ -92,6 +113,15 @@ def test_tampered_project_fails(digits_project, tmp_path, capsys):
     assert not run_top_level(bad, "model", images=1).bit_exact
 
 
+def test_external_rtl_path(digits_project, capsys):
+    """`--rtl PATH` compiles the same port-level harness against other Verilog with the vit_top ports
+    (what Vitis HLS exports); here it is checked against the twin's own sources."""
+    assert hlsgen_main(["cosim", str(digits_project), "--level", "block", "--rtl", str(digits_project / "rtl"),
+                        "--json"]) == 0
+    (lv,) = json.loads(capsys.readouterr().out)["levels"]
+    assert lv["bit_exact"] and lv["per_op"] == {} and abs(lv["cycle_ratio"] - 1) < TOL
+
+
 def test_missing_rtl_is_a_user_error(tmp_path):
     with pytest.raises(SimError, match="not a generated hlsgen project|no RTL twin"):
         run_top_level(tmp_path, "block")
@@ -100,13 +130,9 @@ def test_missing_rtl_is_a_user_error(tmp_path):
 def test_cocotb_port_level_testbench(digits_project, tmp_path):
     """The cocotb testbench drives the top only through its ports (Python AXI memories, AXI-Lite host).
     Zero encoder blocks (+hg_blocks=0: patch embedding, norm, head) keeps the Python-driven run short."""
-    from hlsgen.cmd_generate import prepare
-    from hlsgen.design import load_design
     from quant.golden import run_golden
-    from quant.intmodel import export_int_model
     from sim.cosim import run_top_cocotb
-    d = load_design(digits_project / "design.yaml")
-    im = export_int_model(prepare(d, "digits", None, 1).quant)
+    im = _IM[digits_project]
     sub = replace(im, blocks=[])
     codes = read_inputs(digits_project / "data" / "inputs.bin")[:1]
     s = im.spec
@@ -123,8 +149,6 @@ def test_cocotb_port_level_testbench(digits_project, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open bug (issue 5): at 197 tokens x width 192 the RTL twin's logits "
-                   "differ from golden (cycles match within 0.2%); digits block/model levels are bit-exact")
 def test_deit_tiny_block_real_shapes(tmp_path_factory):
     """deit_tiny's first encoder block at real shapes (197 tokens, width 192), seeded weights, the
     explorer's 30 FPS design: bit-exact, per-op cycles within 5% of the model."""

@@ -142,6 +142,8 @@ always_comb begin
         4'(OP_ATT): eng_done = att_done;
         4'(OP_SM):  eng_done = sm_done;
         4'(OP_RES): eng_done = res_done;
+        4'(OP_SEL): eng_done = sel_done;
+        4'(OP_PKG): eng_done = pkg_done;
         default:    eng_done = 1'b1;
     endcase
 end

@@ -4,14 +4,18 @@
 // (hg_mm_seq), hg_dsp_core (two products per DSP48E2), a requantizer per PE, then
 //   MODE_POS    + pos[row] (saturating int16) -> X row + 1   (patch embedding)
 //   MODE_LOGIT  -> the logits registers                      (head)
+//   MODE_WIDEH  2k-bit codes -> H row, two k-bit halves at columns 2 (ocol + o), +1 (selector local MLP)
+//   MODE_ZS     2k-bit codes -> S row orow + row, column ocol + o (selector score, head gate)
 // Sources: SRC_IMG the image (patch rows gathered from the image RAM: strips of P image rows of one
-// channel, the int8 pixel codes exactly as the image AXI master reads them), SRC_A rows of A.
+// channel, the int8 pixel codes exactly as the image AXI master reads them), SRC_A row arow + row of A
+// from column icol, SRC_FEATS the token selector's features: [local (H row, columns D + icol ..) ;
+// global mean (glob, from icol)], K / 2 of each.
 // Ragged last tile: lanes beyond O are computed and dropped.
 // Lint: index arithmetic of this glue module is done in 32-bit ints.
 /* verilator lint_off WIDTHEXPAND */
 /* verilator lint_off WIDTHTRUNC */
 module hg_i8_engine #(
-    parameter int D = 64, parameter int KB = 8, parameter int N = 17, parameter int CLS = 10,
+    parameter int D = 64, parameter int M = 128, parameter int KB = 8, parameter int N = 17, parameter int CLS = 10,
     parameter int PE = 1, parameter int SIMD = 1, parameter int TWB = 256, parameter int WPR = 2,
     parameter int BIAS_W = 32, parameter int SH_MIN = 0, parameter int SH_MAX = 47,
     // image: C channels of IMG x IMG int8 codes, patches of P x P
@@ -23,8 +27,12 @@ module hg_i8_engine #(
     input  logic [12:0]          K,
     input  logic [12:0]          O,
     input  logic [8:0]           rows,
-    input  logic                 src,
+    input  logic [1:0]           src,
     input  logic [1:0]           mode,
+    input  logic [12:0]          icol,
+    input  logic [12:0]          ocol0,
+    input  logic [8:0]           arow,
+    input  logic [8:0]           orow0,
     input  logic [5:0]           shift,
     input  logic [4:0]           bits,
     input  logic [63:0]          w_addr,
@@ -57,6 +65,16 @@ module hg_i8_engine #(
     // activations
     output logic [8:0]           act_raddr,
     input  logic [D*KB-1:0]      a_rdata,
+    input  logic [M*KB-1:0]      h_rdata,
+    input  logic [D/2*KB-1:0]    glob,
+    output logic                 h_we,
+    output logic [8:0]           h_wrow,
+    output logic [M-1:0]         h_wen,
+    output logic [M*KB-1:0]      h_wdata,
+    output logic                 s_we,
+    output logic [8:0]           s_wrow,
+    output logic [N-1:0]         s_wen,
+    output logic [N*2*KB-1:0]    s_wdata,
     output logic                 x_we,
     output logic [8:0]           x_wrow,
     output logic [D-1:0]         x_wen,
@@ -67,11 +85,13 @@ module hg_i8_engine #(
     localparam int SB = P * IMG;                      // strip bytes
     localparam int NS = C * IMG / P;                  // strips
     localparam int G = IMG / P;
-    localparam int MODE_POS = 0, MODE_LOGIT = 1;
+    localparam int MODE_POS = 0, MODE_LOGIT = 1, MODE_WIDEH = 2, MODE_ZS = 3;
+    localparam int SRC_IMG = 0, SRC_A = 1, SRC_FEATS = 2;
 
     logic [12:0] rK, rO;
-    logic [8:0]  rrows;
-    logic        rsrc;
+    logic [8:0]  rrows, rarow, rorow;
+    logic [12:0] ricol, rocol;
+    logic [1:0]  rsrc;
     logic [1:0]  rmode;
     logic [5:0]  rshift;
     logic [4:0]  rbits;
@@ -83,6 +103,7 @@ module hg_i8_engine #(
         start_d <= start;
         if (start) begin
             rK <= K; rO <= O; rrows <= rows; rsrc <= src; rmode <= mode; rshift <= shift; rbits <= bits;
+            ricol <= icol; rocol <= ocol0; rarow <= arow; rorow <= orow0;
             raddr0 <= w_addr; rbb <= bbytes;
             rec_bytes <= 16'(K) + 16'd2 + 16'(bbytes) + 16'(npos) * 16'd2;
         end
@@ -140,7 +161,7 @@ module hg_i8_engine #(
     wire [15:0] ch = e0 / (P * P);
     wire [8:0]  gy = b_row / G;
     assign img_raddr = ch * G + gy;
-    assign act_raddr = b_row;
+    assign act_raddr = b_row + rarow;
     logic        v1, v2, f1, f2, l1, l2;
     logic [19:0] t1, t2;
     logic [15:0] e1;
@@ -154,10 +175,17 @@ module hg_i8_engine #(
         for (int j = 0; j < SIMD; j++) begin
             int q, py, px;
             q = (int'(e1) + j) % (P * P); py = q / P; px = q % P;
-            if (rsrc == 1'b0)
+            if (rsrc == 2'(SRC_IMG))
                 xs2[j*8 +: 8] <= img_rdata[(py * IMG + int'(gx1) * P + px) * 8 +: 8];
+            else if (rsrc == 2'(SRC_A))
+                xs2[j*8 +: 8] <= (int'(e1) + j < int'(rK)) ?
+                                 8'($signed(a_rdata[((int'(ricol) + int'(e1) + j) % D) * KB +: KB])) : 8'd0;
+            else if (rsrc == 2'(SRC_FEATS) && int'(e1) + j < int'(rK) / 2)   // features: local half
+                xs2[j*8 +: 8] <= 8'($signed(h_rdata[((D + int'(ricol) + int'(e1) + j) % M) * KB +: KB]));
+            else if (int'(e1) + j < int'(rK))               // features: global-mean half
+                xs2[j*8 +: 8] <= 8'($signed(glob[((int'(ricol) + int'(e1) + j - int'(rK) / 2) % (D / 2)) * KB +: KB]));
             else
-                xs2[j*8 +: 8] <= (int'(e1) + j < int'(rK)) ? 8'($signed(a_rdata[((int'(e1) + j) % D) * KB +: KB])) : 8'd0;
+                xs2[j*8 +: 8] <= 8'd0;
         end
         for (int p = 0; p < PE; p++) ws2[p*SIMD*8 +: SIMD*8] <= wt[p*TWB + (int'(e1) * 8) % TWB +: SIMD*8];
     end
@@ -218,6 +246,20 @@ module hg_i8_engine #(
             if (int'(ocol) + i < int'(rO)) begin
                 x_wen[(int'(ocol) + i) % D] = 1'b1;
                 x_wdata[((int'(ocol) + i) % D) * 16 +: 16] = res[i*16 +: 16];
+            end
+        end
+    end
+    always_comb begin
+        h_we = ov && rmode == 2'(MODE_WIDEH); h_wrow = orow; h_wen = '0; h_wdata = '0;
+        s_we = ov && rmode == 2'(MODE_ZS); s_wrow = rorow + orow; s_wen = '0; s_wdata = '0;
+        for (int i = 0; i < PE; i++) begin
+            if (int'(ocol) + i < int'(rO)) begin
+                h_wen[(2 * (int'(rocol) + int'(ocol) + i)) % M] = 1'b1;
+                h_wen[(2 * (int'(rocol) + int'(ocol) + i) + 1) % M] = 1'b1;
+                h_wdata[((2 * (int'(rocol) + int'(ocol) + i)) % M) * KB +: KB] = res[i*16 +: KB];
+                h_wdata[((2 * (int'(rocol) + int'(ocol) + i) + 1) % M) * KB +: KB] = res[i*16 + KB +: KB];
+                s_wen[(int'(rocol) + int'(ocol) + i) % N] = 1'b1;
+                s_wdata[((int'(rocol) + int'(ocol) + i) % N) * 2 * KB +: 2 * KB] = res[i*16 +: 2 * KB];
             end
         end
     end

@@ -1,7 +1,8 @@
-// hg_sm_engine: one head's row softmax in place in the score buffer S (hlsgen.ops.Softmax): rows of n
-// scores are read in beats of L elements (2-cycle read), streamed through hg_softmax, and the k-bit
-// probabilities written back over the scores (zero-extended). The exp / reciprocal constants of the
-// op come from the parameter table.
+// hg_sm_engine: row softmax in place in the score buffer S (hlsgen.ops.Softmax): rows row0 ..
+// row0 + rows - 1 of `width` scores (one head: rows = width = n; the token selector: one row of H head
+// gates or of the pruned tokens' scores) are read in beats of L elements (2-cycle read), streamed
+// through hg_softmax, and the k-bit probabilities written back over the scores (zero-extended). The
+// exp / reciprocal constants of the op come from the parameter table.
 // Lint: index arithmetic of this glue module is done in 32-bit ints.
 /* verilator lint_off WIDTHEXPAND */
 /* verilator lint_off WIDTHTRUNC */
@@ -14,7 +15,9 @@ module hg_sm_engine #(
     input  logic               clk,
     input  logic               rst,
     input  logic               start,
-    input  logic [8:0]         n,
+    input  logic [8:0]         rows,
+    input  logic [8:0]         width,
+    input  logic [8:0]         row0,
     input  logic [NB-1:0]      n_clamp,
     input  logic [IMB-1:0]     inv_mult,
     input  logic [5:0]         inv_shift,
@@ -37,7 +40,7 @@ module hg_sm_engine #(
 );
     localparam int BPR = (N + L - 1) / L;
     logic        busy, rd;
-    logic [8:0]  rn, ri, wi;
+    logic [8:0]  rn, rw, r0, ri, wi;
     logic [8:0]  rb, wb, nbeats;
     logic        v1, v2, last1, last2;
     logic [8:0]  b1;
@@ -46,13 +49,13 @@ module hg_sm_engine #(
     logic            in_ready, ov, olast;
     logic [L*KB-1:0] op;
 
-    assign nbeats = (rn + 9'(L) - 9'd1) / 9'(L);
-    assign s_raddr = ri;
+    assign nbeats = (rw + 9'(L) - 9'd1) / 9'(L);
+    assign s_raddr = r0 + ri;
     always_ff @(posedge clk) begin
         if (rst) begin
             busy <= 1'b0; rd <= 1'b0;
         end else if (start) begin
-            busy <= 1'b1; rd <= 1'b1; rn <= n; ri <= '0; rb <= '0; wi <= '0; wb <= '0;
+            busy <= 1'b1; rd <= 1'b1; rn <= rows; rw <= width; r0 <= row0; ri <= '0; rb <= '0; wi <= '0; wb <= '0;
         end else if (busy) begin
             if (rd && in_ready) begin
                 if (rb == nbeats - 9'd1) begin
@@ -69,8 +72,8 @@ module hg_sm_engine #(
         v1 <= busy && rd && in_ready && !start; b1 <= rb; last1 <= (rb == nbeats - 9'd1);
         v2 <= v1; last2 <= last1;
         for (int i = 0; i < L; i++) begin
-            x2[i*IW +: IW] <= (int'(b1) * L + i < int'(rn)) ? s_rdata[((int'(b1) * L + i) % N) * SEW +: IW] : '0;
-            m2[i] <= (int'(b1) * L + i < int'(rn));
+            x2[i*IW +: IW] <= (int'(b1) * L + i < int'(rw)) ? s_rdata[((int'(b1) * L + i) % N) * SEW +: IW] : '0;
+            m2[i] <= (int'(b1) * L + i < int'(rw));
         end
     end
     assign done = busy && !rd && wi == rn && !v1 && !v2 && !start;
@@ -82,9 +85,9 @@ module hg_sm_engine #(
         .out_valid(ov), .out_p(op), .out_last(olast));
 
     always_comb begin
-        s_we = ov; s_waddr = wi; s_wen = '0; s_wdata = '0;
+        s_we = ov; s_waddr = r0 + wi; s_wen = '0; s_wdata = '0;
         for (int i = 0; i < L; i++) begin
-            if (int'(wb) * L + i < int'(rn)) begin
+            if (int'(wb) * L + i < int'(rw)) begin
                 s_wen[(int'(wb) * L + i) % N] = 1'b1;
                 s_wdata[((int'(wb) * L + i) % N) * SEW +: SEW] = SEW'(op[i*KB +: KB]);
             end

@@ -1,0 +1,30 @@
+"""yosys `synth_xilinx -family xcup` on RTL units: the flow, the cell counting, memory inference (block
+RAM for deep buffers) and the per-lane DSP usage the resource model assumes."""
+from __future__ import annotations
+
+from sim.cosim import rtl_sources
+from sim.synth import count_cells, synth
+
+
+def test_count_cells_rules():
+    c = count_cells({"LUT2": 3, "LUT6": 2, "RAM32M16": 1, "SRL16E": 2, "FDRE": 5, "FDSE": 1, "DSP48E2": 2,
+                     "RAMB36E2": 1, "RAMB18E2": 3, "CARRY4": 9})
+    assert c == {"lut": 3 + 2 + 8 + 2, "ff": 6, "dsp": 2, "bram36": 2.5, "lutram": 8}
+
+
+def test_requantizer_is_one_dsp_and_cached():
+    r = synth("hg_requant", rtl_sources("hg_requant.sv"), {"ACC_W": 20, "SH_MIN": 11, "SH_MAX": 17, "BIAS_W": 32})
+    assert r["dsp"] == 1 and 50 < r["lut"] < 1000 and r["bram36"] == 0
+    again = synth("hg_requant", rtl_sources("hg_requant.sv"), {"ACC_W": 20, "SH_MIN": 11, "SH_MAX": 17, "BIAS_W": 32})
+    assert again["cached"] and again["lut"] == r["lut"]
+
+
+def test_deep_buffer_maps_to_block_ram():
+    r = synth("hg_ram", rtl_sources("hg_ram.sv"), {"EW": 8, "NE": 8, "DEPTH": 1024})
+    assert r["bram36"] >= 1 and r["lut"] < 200
+
+
+def test_packed_dsp_lanes_two_products_per_dsp():
+    """PE x SIMD = 4 x 4 int8 MACs on ceil(PE/2) x SIMD = 8 DSP48E2 (WP486 packing)."""
+    r = synth("hg_dsp_core", rtl_sources("hg_dsp_core.sv"), {"PE": 4, "SIMD": 4, "AW": 8, "BW": 8, "ACC_W": 20})
+    assert r["dsp"] == 8
