@@ -3,7 +3,8 @@
 Loads the shipped digits checkpoints, runs the integer golden model on the test split at 8 and
 6 bits, with and without token selectors, and prints the fidelity table. Then generates the default
 HLS project (deit_tiny on the ZCU102 for 30 FPS) into build/demo, C-simulates it with g++ against
-the golden model and prints the summary: design, predicted FPS and resources, bit-exact result.
+the golden model, co-simulates the first encoder block of its RTL twin (Verilator, port level), and
+ends with a short summary: accuracy, design, predicted FPS and resources, and the two bit-exact checks.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ SETTINGS = ((8, False), (8, True), (6, False), (6, True))
 
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="the main job: digits model fidelity, then generate + C-simulate the default project")
+    p = sub.add_parser("demo", help="the main job: digits model fidelity, then generate, C-simulate and "
+                                    "co-simulate (RTL block) the default project")
     p.add_argument("--images", type=int, default=None, help="test images (default: the whole split, 450)")
     p.add_argument("--out", default="build/demo", help="where the default HLS project is written (default build/demo)")
     p.set_defaults(func=run)
@@ -54,13 +56,23 @@ def run(args) -> int:
     print(fidelity_table(results))
     print("\nNonlinear units, integer vs float (abs error in real units):\n")
     print(format_error_table(error_table(bits=(6, 8))))
-    ok = hls_project(args.out)
-    print(f"\ndone in {time.time() - t0:.0f}s")
+    summary = hls_project(args.out)
+    ok = summary.pop("ok")
+    print(f"\n== hlsgen demo summary ({time.time() - t0:.0f} s) ==")
+    for r in results:
+        label = f"digits {r['bits']}-bit" + (" + selectors" if r["pruned"] else "")
+        print(f"  {label:24s} accuracy {r['accuracy']:.2%} (golden integer; float {r['float_accuracy']:.2%}), "
+              f"{r['kept_tokens_mean']:.1f} of {r['num_tokens']} tokens per block")
+    for key, line in summary.items():
+        print(f"  {key:24s} {line}")
+    print(f"  {'result':24s} {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 
 
-def hls_project(out: str) -> bool:
-    """Generate the default project (`hlsgen generate -o OUT --force`), csim it, print the summary."""
+def hls_project(out: str) -> dict:
+    """Generate the default project (`hlsgen generate -o OUT --force`), csim it, co-simulate its first
+    encoder block; prints the details and returns the summary lines (and 'ok')."""
+    from sim.cosim import run_top_level
     from hlsgen.cmd_generate import generate
     from hlsgen.ops_resources import KEYS
     from sim.csim import run_csim
@@ -82,6 +94,27 @@ def hls_project(out: str) -> bool:
     if r.bit_exact:
         print(f"  csim (g++ + ap_types, {build}, ran in {r.run_seconds:.1f} s): BIT-EXACT with the golden model "
               f"on {r.images} image(s), every traced layer")
+        csim = f"BIT-EXACT on {r.images} image(s), every traced layer"
     else:
         print(f"  csim ({build}): MISMATCH on {r.mismatched} of {r.images} image(s); first: {r.first_mismatch}")
-    return r.bit_exact
+        csim = f"MISMATCH: {r.first_mismatch}"
+    print("  RTL twin, first encoder block (Verilator, port level; the first build takes a few minutes) ...",
+          flush=True)
+    lv = run_top_level(g.out, "block", images=1)
+    print(f"  cosim: {'BIT-EXACT' if lv.bit_exact else 'MISMATCH'}, {lv.sim_cycles:,} cycles simulated vs "
+          f"{lv.model_cycles:,} modelled (ratio {lv.cycle_ratio:.4f}); build {lv.build_s:.0f} s, run "
+          f"{lv.run_s:.0f} s ({lv.cycles_per_s:,.0f} cycles/s)")
+    for op, rec in lv.per_op.items():
+        print(f"    {op:14s} sim {rec['sim']:>10,}  model {rec['model']:>10,}  ratio {rec['ratio']}")
+    if not lv.bit_exact:
+        print(f"    first mismatch: {lv.first_mismatch}")
+    worst = max((abs(rec["ratio"] - 1) for rec in lv.per_op.values() if rec["ratio"]), default=0.0)
+    return {
+        "default design": f"{d.spec.name} on {d.board.name}, {d.act_bits}-bit, PE {par.pe} x SIMD {par.simd}: "
+                          f"{p.fps:.1f} FPS predicted (target 30)",
+        "resources (model)": ", ".join(f"{k.upper()} {u[k]:.0%}" for k in KEYS if d.board.resources[k]),
+        "C simulation": csim,
+        "RTL cosim, block 0": (f"{'BIT-EXACT' if lv.bit_exact else 'MISMATCH'}; cycles sim/model "
+                               f"{lv.cycle_ratio:.4f}, worst op type off by {worst:.1%}"),
+        "project": f"{g.out} (next: hlsgen cosim {g.out} --level model; hlsgen synth {g.out})",
+        "ok": r.bit_exact and lv.bit_exact}

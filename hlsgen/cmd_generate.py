@@ -154,7 +154,9 @@ def run(args) -> int:
           + (f" (worst case {pred.fps_worst:.1f})" if d.selectors else ""))
     print(f"  weights: {len(p.lowered.blob):,} bytes; test images: {p.golden.images}; golden trace: "
           f"{p.golden.full_layers} layers in full, {p.golden.hashed_layers} as checksums")
-    print(f"  next: hlsgen csim {g.out}")
+    for note in p.notes:
+        print(f"  note: {note}")
+    print(f"  next: hlsgen csim {g.out}" + ("" if p.notes else f"; hlsgen cosim {g.out}; hlsgen synth {g.out}"))
     return 0
 
 

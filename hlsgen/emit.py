@@ -3,7 +3,7 @@
 Hand-written kernel headers (hls_templates/hlsgen_*.h) are copied; everything that depends on the
 design point is rendered from jinja2 templates (StrictUndefined) in hls_templates/*.j2: top
 function, parameter header, testbench, run_hls.tcl, README, INTERFACE.md and the estimates
-report. Binary data (weight blob, test inputs, golden outputs) comes from emit_blob / emit_golden.
+report; rtl/ holds the RTL twin of the same design (sim.rtl_emit) for `hlsgen cosim` / `hlsgen synth`. Binary data (weight blob, test inputs, golden outputs) comes from emit_blob / emit_golden.
 
 Output is deterministic (no timestamps, no absolute paths) and written atomically: the project is
 assembled in a temporary folder next to the destination and moved into place.
@@ -173,7 +173,15 @@ def build_project(im: IntModel, design: DesignPoint, codes: np.ndarray, *, trace
         "full_layers": stats.full_layers, "checksum_only_layers": stats.hashed_layers,
         "tokens_per_block_mean": [round(float(x), 3) for x in np.mean(stats.tokens, axis=0)] if stats.tokens else [],
         "in_scale": float(im.in_scale), "logit_scale": float(im.logit_scale)}, indent=1) + "\n").encode()
-    return Project(files, lw, stats)
+    notes = []
+    from sim.rtl_emit import UNSUPPORTED, RtlEmitError, rtl_files   # the RTL twin of the same design
+    try:
+        files.update(rtl_files(design, im, codes, lw=lw))
+    except RtlEmitError as e:
+        # The HLS project does not depend on the twin: write it, and say why rtl/ is missing.
+        notes.append(f"no RTL twin for this design: {e}")
+        files[f"rtl/{UNSUPPORTED}"] = f"The RTL twin does not support this design: {e}\n".encode()
+    return Project(files, lw, stats, notes)
 
 
 def write_project(files: dict[str, bytes], out_dir: str | Path, force: bool = False) -> Path:

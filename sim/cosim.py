@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from quant.errors import UserError
+from sim.rtl_emit import no_twin_reason
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RTL_DIR = REPO_ROOT / "sim" / "rtl"
@@ -374,7 +375,7 @@ def _project(project: Path) -> dict:
         if not (project / rel).is_file():
             raise SimError(f"{project} is not a generated hlsgen project: {rel} is missing")
     if not prog_path.is_file():
-        raise SimError(f"{project} has no RTL twin (rtl/program.json): regenerate it with `hlsgen generate`")
+        raise SimError(no_twin_reason(project))
     return json.loads(prog_path.read_text())
 
 

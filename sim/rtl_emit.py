@@ -8,6 +8,13 @@ frozen parameter dataclasses: `*_widths(list of params)` gives the widths that c
 """
 from __future__ import annotations
 
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
 from quant.intops import bit_length
 from quant.nl_exp import ExpParams, SoftmaxParams
 from quant.nl_gelu import GeluParams
@@ -115,13 +122,6 @@ def rsqrt_rom_svh(r: RsqrtParams) -> str:
 # =====================================================================================================
 # the project's RTL: DIR/rtl/ = library copy + generated top, configuration, schedule and tables
 # =====================================================================================================
-import json  # noqa: E402
-import struct  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
 RTL_LIB = Path(__file__).resolve().parent / "rtl"
 OP = {"end": 0, "pre": 1, "i8": 2, "ln": 3, "bin": 4, "att": 5, "sm": 6, "res": 7, "sel": 8, "pkg": 9}
 # descriptor fields, LSB first (hg_ctrl.svh)
@@ -137,6 +137,17 @@ SUB_GELU, SUB_GMEAN, SUB_TMEAN, SUB_SCORE, SUB_COMPACT = 0, 1, 2, 3, 4
 
 class RtlEmitError(ValueError):
     pass
+
+
+UNSUPPORTED = "UNSUPPORTED.txt"      # in DIR/rtl instead of the twin when it cannot represent the design
+
+
+def no_twin_reason(project) -> str:
+    """The error message for a project without rtl/program.json: why (if generate said so), what to do."""
+    why = Path(project) / "rtl" / UNSUPPORTED
+    if why.is_file():
+        return f"{project} has no RTL twin: {why.read_text().strip()}"
+    return f"{project} has no RTL twin (rtl/program.json): regenerate it with `hlsgen generate`"
 
 
 @dataclass
@@ -457,10 +468,11 @@ def block_expected(im, codes: np.ndarray, blocks: int = 1) -> bytes:
     return b"".join(out)
 
 
-def rtl_files(design, im, codes: np.ndarray | None = None, block_images: int = 8) -> dict[str, bytes]:
-    """Every file of DIR/rtl/ (paths relative to the project root), deterministic."""
+def rtl_files(design, im, codes: np.ndarray | None = None, block_images: int = 8, lw=None) -> dict[str, bytes]:
+    """Every file of DIR/rtl/ (paths relative to the project root), deterministic. `lw`: the design's
+    hlsgen.emit_lower.Lowered when the caller has it already."""
     from hlsgen.emit_lower import lower
-    lw = lower(im, design)
+    lw = lw if lw is not None else lower(im, design)
     cfg = config(design, im, lw)
     descs = program(im, lw)
     files = {f"rtl/{n}": (RTL_LIB / n).read_bytes() for n in (*LIB_FILES, *LIB_INCLUDES, *HARNESS)}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Mapping
 
 from quant.errors import UserError
+from sim.rtl_emit import no_twin_reason
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RTL_DIR = REPO_ROOT / "sim" / "rtl"
@@ -171,7 +172,7 @@ def synth_project(project: str | Path, jobs: int = 2, log=None) -> dict:
     project = Path(project)
     prog_path = project / "rtl" / "program.json"
     if not prog_path.is_file():
-        raise SynthError(f"{project} has no RTL twin (rtl/program.json): regenerate it with `hlsgen generate`")
+        raise SynthError(no_twin_reason(project))
     prog = json.loads(prog_path.read_text())
     cfg = prog["config"]
     rtl = project / "rtl"

@@ -22,6 +22,7 @@ from quant.intmodel import export_int_model
 from quant.spec import SelectorPlacement, ViTSpec
 from quant.vit import build_vit
 from sim.aptypes import aptypes_include_dir
+from sim.cosim import SimError, run_top_level
 
 SPEC = ViTSpec("t40", 12, 3, 4, 40, 3, 5, 2.0, 10)
 SELECTORS = (SelectorPlacement(1, 0.7), SelectorPlacement(2, 0.49))
@@ -82,6 +83,10 @@ def test_project_layout_and_contents(small_project, tmp_path):
     top = (out / "src/vit_top.cpp").read_text()
     for pragma in ("m_axi port = image", "m_axi port = weights", "m_axi port = result", "s_axilite port = return"):
         assert pragma in top
+    # t40's 12-byte image rows cannot be strips of the twin's 32-byte AXI words: generate says so
+    assert "rtl/vit_top.sv" not in names and proj.notes and "32-byte AXI word" in proj.notes[0]
+    with pytest.raises(SimError, match="no RTL twin: .*32-byte AXI word"):
+        run_top_level(out, "block")
     for h in emit.KERNEL_HEADERS:       # kernels are copied verbatim, not generated
         assert (out / "src" / h).read_text() == (emit.TEMPLATES_DIR / h).read_text()
     # kernels: no float, no hls:: math, no dynamic allocation
@@ -96,6 +101,7 @@ def test_generate_is_deterministic_without_paths(tmp_path):
     for out in (a, b):
         assert main(["generate", "--model", "digits", "--images", "3", "-o", str(out)]) == 0
     ta, tb = tree(a), tree(b)
+    assert {"rtl/vit_top.sv", "rtl/hg_prog.svh", "rtl/program.json", "rtl/block_expected.bin"} <= ta.keys()
     assert ta.keys() == tb.keys()
     assert [k for k in ta if ta[k] != tb[k]] == []
     for k, v in ta.items():

@@ -46,11 +46,8 @@ def test_unit_lint_clean(name, params):
 @pytest.mark.parametrize("prune", [False, True], ids=["dense", "selectors"])
 def test_generated_top_lint_clean(tmp_path, prune):
     from hlsgen.cmd_generate import generate
-    from sim.rtl_emit import emit_rtl
     g = generate(model="digits", out=tmp_path / "p", images=1, prune=prune)
     rtl = tmp_path / "p" / "rtl"
-    if not (rtl / "vit_top.sv").exists():
-        emit_rtl(g.design, g.project.lowered.im, rtl)
     out = _lint([rtl / "vit_top.sv", *(rtl / f for f in LIB_FILES)], "vit_top", {}, rtl)
     assert out == "", out
     from sim.rtl_emit import rtl_files                     # deterministic: the same files again

@@ -16,7 +16,7 @@ import pytest
 
 from hlsgen.cli import main as hlsgen_main
 from sim.cosim import SimError, run_top_level
-from sim.rtl_emit import emit_rtl, read_inputs, result_bytes
+from sim.rtl_emit import read_inputs, result_bytes
 
 TOL = 0.05
 _IM: dict = {}                 # project -> the IntModel its data files were made from
@@ -25,8 +25,6 @@ _IM: dict = {}                 # project -> the IntModel its data files were mad
 def _generate(out: Path, model: str, images: int, prune: bool = False) -> Path:
     from hlsgen.cmd_generate import generate
     g = generate(model=model, out=out, images=images, force=True, prune=prune)
-    if not (out / "rtl" / "program.json").exists():       # until `hlsgen generate` writes rtl/ itself
-        emit_rtl(g.design, g.project.lowered.im, out / "rtl")   # the very IntModel of the data files
     _IM[out] = g.project.lowered.im
     return out
 
