@@ -1,7 +1,7 @@
 """`hlsgen synth DIR`: yosys `synth_xilinx -family xcup` on the RTL twin of a generated project, next to
 the resource model's figures and the board's capacity.
 
-    hlsgen synth DIR [--json] [--jobs N]
+    hlsgen synth DIR [--json] [--jobs N] [--parts softmax,layernorm,...]
 
 Each engine, buffer and infrastructure block of DIR/rtl is synthesized on its own (cached by a hash of
 its sources and parameters) and the totals summed; the model's figures are the design's prediction
@@ -17,9 +17,12 @@ KEYS = ("lut", "ff", "dsp", "bram36")
 
 def run(args) -> int:
     from sim.synth import synth_project
-    res = synth_project(args.project, jobs=args.jobs, log=None if args.json else (lambda m: print(m, flush=True)))
+    only = [x.strip() for x in args.parts.split(",") if x.strip()] if args.parts else None
+    res = synth_project(args.project, jobs=args.jobs, log=None if args.json else (lambda m: print(m, flush=True)),
+                        only=only)
     if args.json:
-        print(json.dumps({k: res[k] for k in ("synth", "model", "available", "parts", "model_with_platform", "note")},
+        print(json.dumps({k: res[k] for k in ("synth", "model", "available", "usable", "parts", "model_with_platform",
+                                                     "note")},
                          indent=1))
         return 0
     print(f"\n{'part':16s}" + "".join(f"{k.upper():>20s}" for k in KEYS))
@@ -29,7 +32,8 @@ def run(args) -> int:
         cells = [f"{p['synth'][k]:,.0f} / {m[k]:,.0f}" if m else f"{p['synth'][k]:,.0f} / -" for k in KEYS]
         print(f"{name:16s}" + "".join(f"{c:>20s}" for c in cells))
     print(f"{'total':16s}" + "".join(f"{res['synth'][k]:,.0f} / {res['model'][k]:,.0f}".rjust(20) for k in KEYS))
-    print(f"{'available':16s}" + "".join(f"{res['available'][k]:,.0f}".rjust(20) for k in KEYS))
+    print(f"{'device':16s}" + "".join(f"{res['available'][k]:,.0f}".rjust(20) for k in KEYS))
+    print(f"{'usable (budget)':16s}" + "".join(f"{res['usable'][k]:,.0f}".rjust(20) for k in KEYS))
     print(f"\nsynth {args.project}: {res['seconds']:.0f}s. {res['note']}.")
     return 0
 
@@ -37,6 +41,9 @@ def run(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("synth", help="yosys synthesis of the RTL twin vs the resource model")
     p.add_argument("project", help="project directory written by `hlsgen generate`")
-    p.add_argument("--json", action="store_true", help="print one JSON object (synth, model, available, parts)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object (synth, model, available = the device, usable, parts)")
     p.add_argument("--jobs", type=int, default=2, help="parallel yosys processes (default 2)")
+    p.add_argument("--parts", default=None,
+                   help="only these comma-separated rows (e.g. softmax,layernorm,infrastructure); default: all")
     p.set_defaults(func=run)

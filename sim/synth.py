@@ -163,9 +163,15 @@ MODEL_GROUP = {"binary": ("binary", "gelu"), "int8": ("int8",), "attention": ("a
                "layernorm": ("layernorm",), "select": ("select",)}
 
 
-def synth_project(project: str | Path, jobs: int = 2, log=None) -> dict:
+def part_group(name: str) -> str:
+    """The row a part is reported in: its engine, or 'buffers' / 'infrastructure'."""
+    return "buffers" if name.startswith("buffer ") else "infrastructure" if name.startswith("infrastructure") else name
+
+
+def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] | None = None) -> dict:
     """Synthesize every part of a project's twin (cached); returns {'parts': {name: {synth, model}},
-    'synth', 'model', 'available'} (model: the resource model without the platform shell)."""
+    'synth', 'model', 'available'} (model: the resource model without the platform shell). `only`:
+    report rows to synthesize (engines, 'buffers', 'infrastructure'); totals then cover those rows."""
     from concurrent.futures import ThreadPoolExecutor
 
     from hlsgen.design import load_design
@@ -177,6 +183,12 @@ def synth_project(project: str | Path, jobs: int = 2, log=None) -> dict:
     cfg = prog["config"]
     rtl = project / "rtl"
     parts = project_parts(cfg, any(d["op"] == "sel" for d in prog["descriptors"]))
+    if only:
+        rows = sorted({part_group(n) for n in parts})
+        unknown = [o for o in only if o not in rows]
+        if unknown:
+            raise SynthError(f"--parts {','.join(unknown)}: not a part of {project}; its parts are {', '.join(rows)}")
+        parts = {n: v for n, v in parts.items() if part_group(n) in only}
     t0 = time.time()
 
     def one(item):
@@ -198,15 +210,20 @@ def synth_project(project: str | Path, jobs: int = 2, log=None) -> dict:
         if name in MODEL_GROUP:
             entry["model"] = {k: sum(bd[g][k] for g in MODEL_GROUP[name]) for k in keys}
         out_parts[name] = entry
-    group = {"buffers": [n for n in results if n.startswith("buffer ")],
-             "infrastructure": [n for n in results if n.startswith("infrastructure")]}
+    group = {g: [n for n in results if part_group(n) == g] for g in ("buffers", "infrastructure")}
     for gname, names in group.items():
+        if not names:
+            continue
         out_parts[gname] = {"synth": {k: sum(results[n][k] for n in names) for k in keys},
                             "model": {k: bd[gname][k] for k in keys}}
         for n in names:
             out_parts.pop(n)
     total = {k: sum(p["synth"][k] for p in out_parts.values()) for k in keys}
     model = {k: pred.resources[k] - bd["platform"][k] for k in keys}
+    if only:
+        model = {k: sum(p["model"][k] for p in out_parts.values() if "model" in p) for k in keys}
     return {"parts": out_parts, "synth": total, "model": model, "model_with_platform": {k: pred.resources[k] for k in keys},
-            "available": {k: pred.available[k] for k in keys}, "seconds": round(time.time() - t0, 1),
+            "available": {k: design.board.resources[k] for k in keys},            # the device
+            "usable": {k: pred.available[k] for k in keys},                       # the board yaml's budget
+            "seconds": round(time.time() - t0, 1),
             "note": "yosys synth_xilinx -family xcup per part (no Vivado): estimates; the model excludes the platform shell"}
