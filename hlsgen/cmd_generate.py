@@ -32,25 +32,13 @@ def _log(msg: str) -> None:
 
 
 def explore_design(spec, board, fps: float, selectors=()) -> tuple[DesignPoint, dict]:
-    """The explorer's choice for a fixed selector configuration (none: the dense search)."""
+    """The explorer's choice with the selectors fixed where the model has them (none: dense)."""
     from hlsgen import dse
-    if not selectors:
-        result = dse.explore(spec, board, fps)
-        if not result.feasible:
-            raise dse.InfeasibleError(result.infeasible_message())
-        c = result.chosen
-        return c.design, {"accuracy_estimate": round(c.accuracy[0], 5)}
-    # The selector blocks are fixed by the model: search precision x parallelism for that
-    # configuration only (dse.explore with prune=True would also move the selectors).
-    ex = dse.Explorer(spec, board, None)
-    for bits in sorted(dse.DEFAULT_BITS, reverse=True):
-        cands = ex.candidates(bits, tuple(selectors))
-        i = dse._cheapest(cands, ex.fps(cands.cycles) >= fps)
-        if i is not None:
-            c = dse._choice(ex, cands, i, None)
-            return c.design, {"accuracy_estimate": round(c.accuracy[0], 5)}
-    raise dse.InfeasibleError(f"no design reaches {fps:g} FPS for {spec.name} on {board.name} with token "
-                              f"selectors before blocks {[s.block for s in selectors]}")
+    result = dse.explore(spec, board, fps, selectors=tuple(selectors))
+    if not result.feasible:
+        raise dse.InfeasibleError(result.infeasible_message())
+    c = result.chosen
+    return c.design, {"accuracy_estimate": round(c.accuracy[0], 5)}
 
 
 def prepare(design: DesignPoint, model: str, weights: str | None, images: int | None):

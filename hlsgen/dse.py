@@ -407,13 +407,16 @@ def _choice(explorer: Explorer, cands: Candidates, i: int, cache_dir) -> Choice:
 
 
 def explore(spec: ViTSpec, board: Board, target_fps: float, bits=DEFAULT_BITS, prune: bool = False,
-            clock_mhz: float | None = None, cache_dir=None, progress=None) -> ExploreResult:
+            clock_mhz: float | None = None, cache_dir=None, progress=None, selectors=None) -> ExploreResult:
+    """The highest precision meeting target_fps, its cheapest design. prune: also search selector
+    placements; selectors: a fixed placement instead (a trained model's), searched alone."""
     if isinstance(target_fps, bool) or not isinstance(target_fps, (int, float)) or not (
             target_fps > 0 and math.isfinite(target_fps)):
         raise UserError(f"target FPS must be a positive number, got {target_fps!r}")
     bits = sorted({check_act_bits(b) for b in bits}, reverse=True)
     ex = Explorer(spec, board, clock_mhz)
-    configs = selector_configs(spec) if prune else [()]
+    configs = [tuple(selectors)] if selectors is not None else selector_configs(spec) if prune else [()]
+    prune = prune or bool(selectors)
     reports, chosen = [], None
     steps, step = len(bits) * len(configs), 0
     for b in bits:
