@@ -1,5 +1,8 @@
 """`hlsgen synth DIR`: yosys `synth_xilinx -family xcup` on the RTL twin of a generated project, next to
-the resource model's figures and the board's capacity.
+the resource model's figures and the board's capacity. Per engine the model column is what the twin
+should synthesize: the design's resource model plus the glue only the twin has (its one-token-row-per-word buffers need row-select
+muxes an HLS design with partitioned arrays does not: hlsgen.ops_resources.TWIN_ONLY); the "design
+model" row is what the explorer sized.
 
     hlsgen synth DIR [--json] [--jobs N] [--parts softmax,layernorm,...]
 
@@ -28,10 +31,11 @@ def run(args) -> int:
     print(f"\n{'part':16s}" + "".join(f"{k.upper():>20s}" for k in KEYS))
     print(f"{'':16s}" + "".join(f"{'synth / model':>20s}" for _ in KEYS))
     for name, p in res["parts"].items():
-        m = p.get("model")
+        m = p.get("model_twin", p.get("model"))
         cells = [f"{p['synth'][k]:,.0f} / {m[k]:,.0f}" if m else f"{p['synth'][k]:,.0f} / -" for k in KEYS]
         print(f"{name:16s}" + "".join(f"{c:>20s}" for c in cells))
-    print(f"{'total':16s}" + "".join(f"{res['synth'][k]:,.0f} / {res['model'][k]:,.0f}".rjust(20) for k in KEYS))
+    print(f"{'total':16s}" + "".join(f"{res['synth'][k]:,.0f} / {res['model_twin'][k]:,.0f}".rjust(20) for k in KEYS))
+    print(f"{'design model':16s}" + "".join(f"{res['model'][k]:,.0f}".rjust(20) for k in KEYS))
     print(f"{'device':16s}" + "".join(f"{res['available'][k]:,.0f}".rjust(20) for k in KEYS))
     print(f"{'usable (budget)':16s}" + "".join(f"{res['usable'][k]:,.0f}".rjust(20) for k in KEYS))
     print(f"\nsynth {args.project}: {res['seconds']:.0f}s. {res['note']}.")

@@ -205,10 +205,15 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
     bd = pred.breakdown
     keys = ("lut", "ff", "dsp", "bram36")
     out_parts = {}
+    from hlsgen.ops_resources import twin_overhead
+    ctx, dims = design.ctx(), design.dims()
     for name, r in results.items():
         entry = {"synth": {k: r[k] for k in keys}}
         if name in MODEL_GROUP:
             entry["model"] = {k: sum(bd[g][k] for g in MODEL_GROUP[name]) for k in keys}
+            extra = [twin_overhead(g, ctx, dims) for g in MODEL_GROUP[name]]
+            # what the twin is expected to synthesize: the design's model + the twin-only glue
+            entry["model_twin"] = {k: entry["model"][k] + sum(float(x[k]) for x in extra) for k in keys}
         out_parts[name] = entry
     group = {g: [n for n in results if part_group(n) == g] for g in ("buffers", "infrastructure")}
     for gname, names in group.items():
@@ -222,8 +227,12 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
     model = {k: pred.resources[k] - bd["platform"][k] for k in keys}
     if only:
         model = {k: sum(p["model"][k] for p in out_parts.values() if "model" in p) for k in keys}
-    return {"parts": out_parts, "synth": total, "model": model, "model_with_platform": {k: pred.resources[k] for k in keys},
+    model_twin = {k: model[k] + sum(p["model_twin"][k] - p["model"][k] for p in out_parts.values() if "model_twin" in p)
+                  for k in keys}
+    return {"parts": out_parts, "synth": total, "model": model, "model_twin": model_twin,
+            "model_with_platform": {k: pred.resources[k] for k in keys},
             "available": {k: design.board.resources[k] for k in keys},            # the device
             "usable": {k: pred.available[k] for k in keys},                       # the board yaml's budget
             "seconds": round(time.time() - t0, 1),
-            "note": "yosys synth_xilinx -family xcup per part (no Vivado): estimates; the model excludes the platform shell"}
+            "note": "yosys synth_xilinx -family xcup per part (no Vivado): estimates; the model excludes the platform "
+                    "shell; model_twin adds the glue only the twin has (ops_resources.TWIN_ONLY)"}

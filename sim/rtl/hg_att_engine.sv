@@ -94,24 +94,30 @@ module hg_att_engine #(
     assign ld_done_bank = lbank;
     assign qkv_raddr2 = rav ? lj : 9'(int'(ltile) * PE + int'(lj));
     // tile RAM: word = PE x SIMD elements, element (p, i) at p * SIMD + i
+    // The QKV row is read as aligned words (SIMD | HD, PE | HD): K chunk (head rh, chunk ls) is word
+    // rh * HD / SIMD + ls of the K third, V channels (rh, ltile) word rh * HD / PE + ltile of the V third.
+    // The write data repeats the word over the tile's lanes (K) or slots (V); the enables pick one.
+    logic [SIMD*KB-1:0] k_words [D/SIMD];
+    logic [PE*KB-1:0]   v_words [D/PE];
+    always_comb begin
+        for (int w = 0; w < D / SIMD; w++) k_words[w] = qkv_rdata2[D*KB + w*SIMD*KB +: SIMD*KB];
+        for (int w = 0; w < D / PE; w++) v_words[w] = qkv_rdata2[2*D*KB + w*PE*KB +: PE*KB];
+    end
+    wire [SIMD*KB-1:0] kword = k_words[int'(rh) * (HD / SIMD) + int'(ls_d)];
+    wire [PE*KB-1:0]   vword = v_words[int'(rh) * (HD / PE) + int'(ltile)];
     logic [PE*SIMD-1:0]    twen;
     logic [PE*SIMD*KB-1:0] twd;
     logic [TA-1:0]         twa;
     always_comb begin
-        twen = '0; twd = '0;
+        twen = '0;
+        for (int p = 0; p < PE; p++)
+            for (int i = 0; i < SIMD; i++) twd[(p * SIMD + i) * KB +: KB] = rav ? vword[p*KB +: KB] : kword[i*KB +: KB];
         if (!rav) begin          // key lj, chunk ls -> lane lj, word ls
             twa = (lbank ? TA'(WD) : TA'(0)) + TA'(ls_d);
-            for (int i = 0; i < SIMD; i++) begin
-                twen[int'(lj_d) * SIMD + i] = 1'b1;
-                twd[(int'(lj_d) * SIMD + i) * KB +: KB] = qkv_rdata2[(D + int'(rh) * HD + int'(ls_d) * SIMD + i) * KB +: KB];
-            end
+            for (int i = 0; i < SIMD; i++) twen[int'(lj_d) * SIMD + i] = 1'b1;
         end else begin           // token lj -> word lj / SIMD, slot lj % SIMD, channels ltile * PE + p
             twa = (lbank ? TA'(WD) : TA'(0)) + TA'(int'(lj_d) / SIMD);
-            for (int p = 0; p < PE; p++) begin
-                twen[p * SIMD + int'(lj_d) % SIMD] = 1'b1;
-                twd[(p * SIMD + int'(lj_d) % SIMD) * KB +: KB] =
-                    qkv_rdata2[(2 * D + int'(rh) * HD + int'(ltile) * PE + p) * KB +: KB];
-            end
+            for (int p = 0; p < PE; p++) twen[p * SIMD + int'(lj_d) % SIMD] = 1'b1;
         end
     end
     logic [PE*SIMD*KB-1:0] trd;
@@ -127,16 +133,28 @@ module hg_att_engine #(
     logic [9:0]  st1;
     logic [SIMD*AW-1:0]    xs2;
     logic [PE*SIMD*KB-1:0] ws2;
+    // operand rows as aligned SIMD-element words: Q chunk (rh, step) = word rh * HD / SIMD + step of
+    // the Q third; probabilities: word step of the score row (zero-padded to whole words)
+    localparam int NSW = (N + SIMD - 1) / SIMD;
+    logic [SIMD*KB-1:0]  q_words [D/SIMD];
+    logic [SIMD*SEW-1:0] s_words [NSW];
+    logic [NSW*SIMD*SEW-1:0] s_pad;
+    always_comb begin
+        for (int w = 0; w < D / SIMD; w++) q_words[w] = qkv_rdata1[w*SIMD*KB +: SIMD*KB];
+        s_pad = (NSW*SIMD*SEW)'(s_rdata);
+        for (int w = 0; w < NSW; w++) s_words[w] = s_pad[w*SIMD*SEW +: SIMD*SEW];
+    end
+    wire [SIMD*KB-1:0]  qword = q_words[int'(rh) * (HD / SIMD) + int'(st1)];
+    wire [SIMD*SEW-1:0] sword = s_words[int'(st1) % NSW];
     always_ff @(posedge clk) begin
         v1 <= b_valid && !rst; f1 <= b_first; l1 <= b_last; t1 <= {b_bank, b_tile, b_row}; st1 <= b_step;
         v2 <= v1 && !rst; f2 <= f1; l2 <= l1; t2 <= t1;
         ws2 <= trd;
         for (int i = 0; i < SIMD; i++) begin
             if (!rav)
-                xs2[i*AW +: AW] <= AW'($signed(qkv_rdata1[(int'(rh) * HD + int'(st1) * SIMD + i) * KB +: KB]));
+                xs2[i*AW +: AW] <= AW'($signed(qword[i*KB +: KB]));
             else
-                xs2[i*AW +: AW] <= (int'(st1) * SIMD + i < int'(rn)) ?
-                    AW'(s_rdata[((int'(st1) * SIMD + i) % N) * SEW +: KB]) : AW'(0);
+                xs2[i*AW +: AW] <= (int'(st1) * SIMD + i < int'(rn)) ? AW'(sword[i*SEW +: KB]) : AW'(0);
         end
     end
 
@@ -169,16 +187,17 @@ module hg_att_engine #(
     always_ff @(posedge clk) begin
         ov <= qv[0] && !rst; orow <= qt[3][8:0]; ocol <= 13'(qt[3][18:9]) * 13'(PE); oq <= q;
     end
+    // The write data is the PE results replicated along the row, the element enables pick the
+    // columns: a tile starts at a multiple of PE (S: ocol + i < rn <= N; A: PE divides HD and D), so
+    // column c holds result c % PE (no demultiplexer).
     always_comb begin
         s_we = ov && !rav; a_we = ov && rav; s_waddr = orow; a_waddr = orow;
-        s_wen = '0; s_wdata = '0; a_wen = '0; a_wdata = '0;
+        s_wen = '0; a_wen = '0;
+        for (int j = 0; j < N; j++) s_wdata[j*SEW +: SEW] = SEW'(oq[(j % PE)*16 +: 16]);
+        for (int j = 0; j < D; j++) a_wdata[j*KB +: KB] = oq[(j % PE)*16 +: KB];
         for (int i = 0; i < PE; i++) begin
-            if (int'(ocol) + i < int'(rn)) begin
-                s_wen[(int'(ocol) + i) % N] = 1'b1;
-                s_wdata[((int'(ocol) + i) % N) * SEW +: SEW] = SEW'(oq[i*16 +: 16]);
-            end
+            if (int'(ocol) + i < int'(rn)) s_wen[(int'(ocol) + i) % N] = 1'b1;
             a_wen[(int'(rh) * HD + int'(ocol) + i) % D] = 1'b1;
-            a_wdata[((int'(rh) * HD + int'(ocol) + i) % D) * KB +: KB] = oq[i*16 +: KB];
         end
     end
 

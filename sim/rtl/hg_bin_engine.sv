@@ -151,12 +151,20 @@ module hg_bin_engine #(
     logic        v1, v2, f1, f2, l1, l2;
     logic [19:0] t1, t2;                 // tag: bank, tile, row
     logic [12:0] bp1;
+    logic [9:0]  st1;
     logic [SIMD*KB-1:0] xs2;
+    // the activation row as SIMD-lane words: step s reads word s (A: word s % (D/SIMD))
+    logic [SIMD*KB-1:0] a_words [D/SIMD];
+    logic [SIMD*KB-1:0] h_words [M/SIMD];
+    always_comb begin
+        for (int i = 0; i < D / SIMD; i++) a_words[i] = a_rdata[i*SIMD*KB +: SIMD*KB];
+        for (int i = 0; i < M / SIMD; i++) h_words[i] = h_rdata[i*SIMD*KB +: SIMD*KB];
+    end
     logic [PE*SIMD-1:0] ws2;
     always_ff @(posedge clk) begin
-        v1 <= b_valid && !rst; f1 <= b_first; l1 <= b_last; t1 <= {b_bank, b_tile, b_row}; bp1 <= bitpos;
+        v1 <= b_valid && !rst; f1 <= b_first; l1 <= b_last; t1 <= {b_bank, b_tile, b_row}; bp1 <= bitpos; st1 <= b_step;
         v2 <= v1 && !rst; f2 <= f1; l2 <= l1; t2 <= t1;
-        xs2 <= rsrc ? h_rdata[bp1 * 13'(KB) +: SIMD*KB] : a_rdata[(bp1 * 13'(KB)) % 13'(D*KB) +: SIMD*KB];
+        xs2 <= rsrc ? h_words[int'(st1) % (M / SIMD)] : a_words[int'(st1) % (D / SIMD)];
         for (int p = 0; p < PE; p++) ws2[p*SIMD +: SIMD] <= wt[p*TWB + int'(bp1 % 13'(TWB)) +: SIMD];
     end
 
@@ -189,11 +197,14 @@ module hg_bin_engine #(
     wire [9:0]  q_tile = qt[3][18:9];
     wire [12:0] q_col  = 13'(q_tile) * 13'(PE);     // first output channel of the tile
 
-    // residual row: read X at the requantizer input so it is there at its output
+    // residual row: read X at the requantizer input so it is there at its output; the tile's PE
+    // channels are picked from the row as it arrives (tag qt[0]), so only PE x 16 bits are delayed
     assign x_raddr = ct[8:0];
-    logic [D*16-1:0] xr [3];
+    logic [PE*16-1:0] x_words [D/PE];
+    always_comb for (int i = 0; i < D / PE; i++) x_words[i] = x_rdata[i*PE*16 +: PE*16];
+    logic [PE*16-1:0] xr [3];
     always_ff @(posedge clk) begin
-        xr[0] <= x_rdata; xr[1] <= xr[0]; xr[2] <= xr[1];
+        xr[0] <= x_words[int'(qt[0][18:9]) % (D / PE)]; xr[1] <= xr[0]; xr[2] <= xr[1];
     end
 
     // ---- output: ACT / RES ----
@@ -205,7 +216,7 @@ module hg_bin_engine #(
         ov <= qv[0] && rmode != 2'(MODE_GELU) && !rst; orow <= q_row; ocol <= q_col;
         for (int i = 0; i < PE; i++) begin
             logic signed [16:0] s;
-            s = 17'($signed(q[i*16 +: 16])) + 17'($signed(xr[2][(int'(q_col) + i) % D * 16 +: 16]));
+            s = 17'($signed(q[i*16 +: 16])) + 17'($signed(xr[2][i*16 +: 16]));
             res[i*16 +: 16] <= (rmode == 2'(MODE_RES)) ?
                 ((s > 17'sd32767) ? 16'h7FFF : (s < -17'sd32768) ? 16'h8000 : s[15:0]) : q[i*16 +: 16];
         end
@@ -267,28 +278,25 @@ module hg_bin_engine #(
     wire        gw_last = (gw_col + 13'(GL)) % 13'(PE) == 13'(0);      // last group of the row
 
     // ---- writes ----
+    // The write data is the PE (GL) results replicated along the row; the element enables pick the
+    // columns. Column c of a tile holds result c % PE (GELU: c % GL) because every tile starts at a
+    // multiple of PE (col_off is 0, PE divides D and M, GL divides PE): no demultiplexer.
     always_comb begin
         qkv_we = 1'b0; x_we = 1'b0; h_we = 1'b0; w_row = orow;
-        qkv_wen = '0; qkv_wdata = '0; x_wen = '0; x_wdata = '0; h_wen = '0; h_wdata = '0;
+        qkv_wen = '0; x_wen = '0; h_wen = '0;
+        for (int j = 0; j < 3 * D; j++) qkv_wdata[j*KB +: KB] = res[(j % PE)*16 +: KB];
+        for (int j = 0; j < D; j++) x_wdata[j*16 +: 16] = res[(j % PE)*16 +: 16];
+        for (int j = 0; j < M; j++) h_wdata[j*KB +: KB] = gq[(j % GL)*16 +: KB];
         if (ov && rmode == 2'(MODE_ACT)) begin
             qkv_we = 1'b1;
-            for (int i = 0; i < PE; i++) begin
-                qkv_wen[int'(rcol + ocol) + i] = 1'b1;
-                qkv_wdata[(int'(rcol + ocol) + i) * KB +: KB] = res[i*16 +: KB];
-            end
+            for (int i = 0; i < PE; i++) qkv_wen[int'(rcol + ocol) + i] = 1'b1;
         end else if (ov && rmode == 2'(MODE_RES)) begin
             x_we = 1'b1;
-            for (int i = 0; i < PE; i++) begin
-                x_wen[(int'(rcol + ocol) + i) % D] = 1'b1;
-                x_wdata[(int'(rcol + ocol) + i) % D * 16 +: 16] = res[i*16 +: 16];
-            end
+            for (int i = 0; i < PE; i++) x_wen[(int'(rcol + ocol) + i) % D] = 1'b1;
         end
         if (gqv[0]) begin
             h_we = 1'b1; w_row = gt[3][8:0];
-            for (int i = 0; i < GL; i++) begin
-                h_wen[(int'(gw_col) + i) % M] = 1'b1;
-                h_wdata[(int'(gw_col) + i) % M * KB +: KB] = gq[i*16 +: KB];
-            end
+            for (int i = 0; i < GL; i++) h_wen[(int'(gw_col) + i) % M] = 1'b1;
         end
     end
 
