@@ -43,6 +43,13 @@ def _fmt(lv) -> list[str]:
     return lines
 
 
+def _progress(level: str):
+    def show(done: int, total: int) -> None:
+        if total > 1:
+            print(f"  {level}: {done}/{total} images simulated", file=sys.stderr, flush=True)
+    return show
+
+
 def run(args) -> int:
     from sim.cocotb_tests.unit_data import run_unit_level
     from sim.cosim import run_top_level
@@ -58,7 +65,8 @@ def run(args) -> int:
                 continue
             lv = run_unit_level(args.project)
         else:
-            lv = run_top_level(args.project, level, args.images, rtl=args.rtl, use_cocotb=args.cocotb)
+            lv = run_top_level(args.project, level, args.images, rtl=args.rtl, use_cocotb=args.cocotb,
+                               progress=_progress(level))
         out.append(lv)
         if not args.json:
             print("\n".join(_fmt(lv)), flush=True)

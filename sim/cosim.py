@@ -386,10 +386,26 @@ def _decode(buf: bytes, classes: int, depth: int, blocks: int | None = None) -> 
     return f"logits {lg.tolist()[:12]}{' ...' if classes > 12 else ''} tokens {tk.tolist()}"
 
 
+HARNESS_CHUNK_CYCLES = 5_000_000       # images per harness run: ~10-30 s each, so progress can be shown
+
+
+def _run_harness_chunks(exe, weights, codes, res_bytes, chunk: int, progress=None, **kw) -> dict:
+    """run_harness on `chunk` images at a time, results merged; progress(done, total) after each run."""
+    runs = []
+    for i in range(0, len(codes), chunk):
+        part = codes[i:i + chunk]
+        runs.append(run_harness(exe, weights, part.tobytes(), codes.shape[1], res_bytes, n=len(part), **kw))
+        if progress:
+            progress(min(i + chunk, len(codes)), len(codes))
+    return {"images": [img for r in runs for img in r["images"]], "sim_cycles": sum(r["sim_cycles"] for r in runs),
+            "seconds": sum(r["seconds"] for r in runs), "wall_s": sum(r["wall_s"] for r in runs)}
+
+
 def run_top_level(project: str | Path, level: str, images: int | None = None, rtl: str | Path | None = None,
-                  use_cocotb: bool = False) -> Level:
+                  use_cocotb: bool = False, progress=None) -> Level:
     """`block`: the model truncated to its first encoder block; `model`: the whole model. Port level,
-    through the compiled harness (the twin in DIR/rtl, or the Verilog under `rtl`)."""
+    through the compiled harness (the twin in DIR/rtl, or the Verilog under `rtl`). progress(done, total):
+    called as images complete (long model-level runs)."""
     project = Path(project)
     prog = _project(project)
     cfg = prog["config"]
@@ -422,8 +438,10 @@ def run_top_level(project: str | Path, level: str, images: int | None = None, rt
     if use_cocotb:
         r, build_s = run_top_cocotb(project, rtl, codes[:n], gold[:n], res_bytes, bpc, lat, blocks)
     else:
-        r = run_harness(exe, project / "data" / "weights.bin", codes[:n].astype(np.int8).tobytes(), codes.shape[1],
-                        res_bytes, n=n, bpc=bpc, lat=lat, trace=rtl is None, blocks=blocks)
+        per_image = max(1, sum(prog["model_cycles"].values()))
+        chunk = n if level == "block" else max(1, HARNESS_CHUNK_CYCLES // per_image)
+        r = _run_harness_chunks(exe, project / "data" / "weights.bin", codes[:n].astype(np.int8), res_bytes, chunk,
+                                progress, bpc=bpc, lat=lat, trace=rtl is None, blocks=blocks)
     from hlsgen.design import load_design
     from sim.rtl_cycles import model_layers, per_op, pruned_counts
     design = load_design(project / "design.yaml")

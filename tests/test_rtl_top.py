@@ -55,8 +55,12 @@ def test_block_level_bit_exact_and_cycles(digits_project):
 
 
 @pytest.mark.slow
-def test_model_level_bit_exact_and_cycles(digits_project):
-    lv = run_top_level(digits_project, "model", images=2)
+def test_model_level_bit_exact_and_cycles(digits_project, monkeypatch):
+    import sim.cosim
+    monkeypatch.setattr(sim.cosim, "HARNESS_CHUNK_CYCLES", 1)        # one image per harness run
+    calls = []
+    lv = run_top_level(digits_project, "model", images=3, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)] and lv.images == 3 and len(lv.details) == 3
     assert lv.bit_exact, lv.first_mismatch
     _check_cycles(lv)
     est = json.loads((digits_project / "report" / "estimates.json").read_text())
