@@ -69,35 +69,46 @@ class Schedule:
         return [(op, n) for op, n in seen.values()]
 
 
-def build_schedule(spec: ViTSpec, selectors=(), case: str = "expected") -> Schedule:
-    if case not in CASES:
-        raise ScheduleError(f"schedule case must be one of {CASES}, got {case!r}")
-    selectors = check_selectors(spec, selectors)
+def frame_ops(spec: ViTSpec, tokens, pruned: dict[int, int]) -> list[Op]:
+    """The ops of one frame: block b runs on tokens[b] tokens (len(tokens) blocks: fewer than depth is
+    a truncated model); the selector before block b (b in pruned) scores the previous block's tokens but
+    the class token and folds pruned[b] of them into the package token."""
     N, D, H, d, M = spec.num_tokens, spec.embed_dim, spec.num_heads, spec.head_dim, spec.mlp_dim
-    at = {s.block: s.keep_ratio for s in selectors}
     ops: list[Op] = [LinearInt8("patch_embed", spec.num_patches, spec.patch_dim, D, extra_bytes_per_ch=2 * N,
                                 preload_bytes=spec.num_patches * spec.patch_dim + 2 * D)]
-    tokens, n = [], N
-    for b in range(spec.depth):
-        if b in at:
-            scored = n - 1
-            if case == "worst":
-                n_out, pruned = n, scored
-            else:
-                kept = min(round_half_up(at[b] * (N - 1)), scored)
-                pruned = scored - kept
-                n_out = 1 + kept + (1 if pruned else 0)
-            ops.append(TokenSelect(f"blocks.{b}.selector", n, pruned, D, H))
-            n = n_out
-        tokens.append(n)
+    n_prev = N
+    for b, n in enumerate(tokens):
+        if b in pruned:
+            ops.append(TokenSelect(f"blocks.{b}.selector", n_prev, pruned[b], D, H))
         p = f"blocks.{b}."
         ops += [LayerNorm(p + "ln1", n, D), LinearBinary(p + "qkv", n, D, 3 * D, "act"),
                 AttnQK(p + "attn_qk", H, n, n, d), Softmax(p + "softmax", H, n, n), AttnAV(p + "attn_av", H, n, n, d),
                 LinearBinary(p + "proj", n, D, D, "int16"), ResidualAdd(p + "residual1", n, D),
                 LayerNorm(p + "ln2", n, D), LinearBinary(p + "fc1", n, D, M, "wide"), Gelu(p + "gelu", n, D, M),
                 LinearBinary(p + "fc2", n, M, D, "int16"), ResidualAdd(p + "residual2", n, D)]
-    ops += [LayerNorm("norm", 1, D), LinearInt8("head", 1, D, spec.num_classes)]
-    return Schedule(spec, selectors, case, tuple(ops), tuple(tokens))
+        n_prev = n
+    return ops + [LayerNorm("norm", 1, D), LinearInt8("head", 1, D, spec.num_classes)]
+
+
+def build_schedule(spec: ViTSpec, selectors=(), case: str = "expected") -> Schedule:
+    if case not in CASES:
+        raise ScheduleError(f"schedule case must be one of {CASES}, got {case!r}")
+    selectors = check_selectors(spec, selectors)
+    N = spec.num_tokens
+    at = {s.block: s.keep_ratio for s in selectors}
+    tokens, pruned, n = [], {}, N
+    for b in range(spec.depth):
+        if b in at:
+            scored = n - 1
+            if case == "worst":
+                n_out, pruned[b] = n, scored
+            else:
+                kept = min(round_half_up(at[b] * (N - 1)), scored)
+                pruned[b] = scored - kept
+                n_out = 1 + kept + (1 if pruned[b] else 0)
+            n = n_out
+        tokens.append(n)
+    return Schedule(spec, selectors, case, tuple(frame_ops(spec, tokens, pruned)), tuple(tokens))
 
 
 def macs_per_frame(spec: ViTSpec) -> dict:

@@ -271,24 +271,30 @@ def build_harness(rtl_dir: str | Path, harness: str | Path | None = None) -> tup
     missing = [s for s in srcs + [harness] if not s.exists()]
     if missing:
         raise SimError(f"missing RTL source {missing[0]}: regenerate the project (hlsgen generate)")
-    incs = sorted(rtl_dir.glob("*.svh"))
-    key = digest([*srcs, *incs, harness], HARNESS_FLAGS, HARNESS_CFLAGS, verilator_version())[:20]
-    bdir = CACHE_DIR / f"harness-{key}"
+    return _verilate_harness("harness", srcs, sorted(rtl_dir.glob("*.svh")), [rtl_dir], harness, HARNESS_CFLAGS,
+                             "harness build failed")
+
+
+def _verilate_harness(tag: str, srcs: list[Path], headers: list[Path], incdirs: list[Path], harness: Path,
+                      cflags: str, failure: str) -> tuple[Path, float, bool]:
+    """Verilator --exe build of vit_top from srcs + the C++ harness, cached under CACHE_DIR/tag-<hash of
+    every file and flag>; returns (exe, seconds, was cached)."""
+    key = digest([*srcs, *headers, harness], tag, HARNESS_FLAGS, cflags, verilator_version())[:20]
+    bdir = CACHE_DIR / f"{tag}-{key}"
     exe = bdir / "Vvit_top"
     t0 = time.time()
-    with _locked(CACHE_DIR / f".harness-{key}.lock"):
+    with _locked(CACHE_DIR / f".{tag}-{key}.lock"):
         if exe.exists():
             return exe, time.time() - t0, True
-        if bdir.exists():
-            shutil.rmtree(bdir)
+        shutil.rmtree(bdir, ignore_errors=True)
         bdir.mkdir(parents=True)
         jobs = str(max(1, min(4, os.cpu_count() or 1)))
         cmd = ["verilator", "--cc", "--exe", "--build", "-j", jobs, *HARNESS_FLAGS, "--top-module", "vit_top",
-               "-Mdir", str(bdir), f"-I{rtl_dir}", *map(str, srcs), str(harness.resolve()),
-               "-CFLAGS", HARNESS_CFLAGS, "-o", "Vvit_top"]
+               "-Mdir", str(bdir), *(f"-I{d}" for d in incdirs), *map(str, srcs), str(harness.resolve()),
+               "-CFLAGS", cflags, "-o", "Vvit_top"]
         proc = subprocess.run(cmd, cwd=bdir, env=tool_env(), capture_output=True, text=True)
         if proc.returncode != 0 or not exe.exists():
-            raise SimError(f"harness build failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
+            raise SimError(f"{failure}:\n{(proc.stdout + proc.stderr)[-4000:]}")
     return exe, time.time() - t0, False
 
 
@@ -491,19 +497,6 @@ def build_external(rtl: Path, harness: Path) -> tuple[Path, float, bool]:
     srcs = sorted([*rtl.rglob("*.v"), *rtl.rglob("*.sv")])
     if not srcs:
         raise SimError(f"--rtl {rtl}: no .v / .sv files")
-    key = digest([*srcs, harness], "external", HARNESS_FLAGS, HARNESS_CFLAGS, verilator_version())[:20]
-    bdir = CACHE_DIR / f"external-{key}"
-    exe = bdir / "Vvit_top"
-    t0 = time.time()
-    with _locked(CACHE_DIR / f".external-{key}.lock"):
-        if exe.exists():
-            return exe, time.time() - t0, True
-        shutil.rmtree(bdir, ignore_errors=True)
-        bdir.mkdir(parents=True)
-        cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", *HARNESS_FLAGS, "--top-module", "vit_top",
-               "-Mdir", str(bdir), *{f"-I{s.parent}" for s in srcs}, *map(str, srcs), str(harness.resolve()),
-               "-CFLAGS", HARNESS_CFLAGS + " -DHG_NO_TRACE", "-o", "Vvit_top"]
-        proc = subprocess.run(cmd, cwd=bdir, env=tool_env(), capture_output=True, text=True)
-        if proc.returncode != 0 or not exe.exists():
-            raise SimError(f"build against {rtl} failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
-    return exe, time.time() - t0, False
+    headers = sorted([*rtl.rglob("*.svh"), *rtl.rglob("*.vh")])          # included files: part of the cache key
+    return _verilate_harness("external", srcs, headers, sorted({s.parent for s in srcs}), harness,
+                             HARNESS_CFLAGS + " -DHG_NO_TRACE", f"build against {rtl} failed")

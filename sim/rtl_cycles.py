@@ -1,14 +1,13 @@
 """The cycle model at the token counts a simulation actually ran (token selectors make them data
 dependent), and the per-op-type comparison of simulated and modelled cycles.
 
-`model_layers(design, tokens, pruned, blocks)` builds the schedule of hlsgen.schedule with the given
+`model_layers(design, tokens, pruned, blocks)` builds the ops of hlsgen.schedule.frame_ops with the given
 token count per block and pruned count per selector and evaluates each op's `cycles(design)`:
 {op name: cycles}. `per_op(...)` sums a run's per-descriptor cycles (harness trace) by op type.
 """
 from __future__ import annotations
 
-from hlsgen.ops import (AttnAV, AttnQK, Gelu, LayerNorm, LinearBinary, LinearInt8, ResidualAdd, Softmax,
-                        TokenSelect)
+from hlsgen.schedule import frame_ops
 
 KINDS = {"ln1": "layernorm", "ln2": "layernorm", "norm": "layernorm", "qkv": "linear_binary",
          "proj": "linear_binary", "fc1": "linear_binary", "fc2": "linear_binary", "attn_qk": "attn_qk",
@@ -19,25 +18,9 @@ KINDS = {"ln1": "layernorm", "ln2": "layernorm", "norm": "layernorm", "qkv": "li
 def model_layers(design, tokens: list[int], pruned: dict[int, int], blocks: int | None = None) -> dict[str, int]:
     """{op name: modelled cycles} for blocks 0 .. blocks-1 (all) run on tokens[b] tokens; the selector
     before block b scored tokens[b-1] - 1 tokens and pruned pruned[b] of them."""
-    s = design.spec
-    N, D, H, d, M = s.num_tokens, s.embed_dim, s.num_heads, s.head_dim, s.mlp_dim
-    sel_blocks = {p.block for p in design.selectors}
-    ops = [LinearInt8("patch_embed", s.num_patches, s.patch_dim, D, extra_bytes_per_ch=2 * N,
-                      preload_bytes=s.num_patches * s.patch_dim + 2 * D)]
-    n_prev = N
-    for b in range(s.depth if blocks is None else blocks):
-        n = tokens[b]
-        if b in sel_blocks:
-            ops.append(TokenSelect(f"blocks.{b}.selector", n_prev, pruned.get(b, 0), D, H))
-        p = f"blocks.{b}."
-        ops += [LayerNorm(p + "ln1", n, D), LinearBinary(p + "qkv", n, D, 3 * D, "act"),
-                AttnQK(p + "attn_qk", H, n, n, d), Softmax(p + "softmax", H, n, n), AttnAV(p + "attn_av", H, n, n, d),
-                LinearBinary(p + "proj", n, D, D, "int16"), ResidualAdd(p + "residual1", n, D),
-                LayerNorm(p + "ln2", n, D), LinearBinary(p + "fc1", n, D, M, "wide"), Gelu(p + "gelu", n, D, M),
-                LinearBinary(p + "fc2", n, M, D, "int16"), ResidualAdd(p + "residual2", n, D)]
-        n_prev = n
-    ops += [LayerNorm("norm", 1, D), LinearInt8("head", 1, D, s.num_classes)]
-    return {op.name: op.cycles(design) for op in ops}
+    nblocks = design.spec.depth if blocks is None else blocks
+    sel = {p.block: pruned.get(p.block, 0) for p in design.selectors if p.block < nblocks}
+    return {op.name: op.cycles(design) for op in frame_ops(design.spec, tokens[:nblocks], sel)}
 
 
 def pruned_counts(design, tokens: list[int], pkg_ran: dict[int, bool]) -> dict[int, int]:
