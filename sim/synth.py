@@ -10,12 +10,15 @@ not single LUTs (DESIGN.md).
 """
 from __future__ import annotations
 
+import fcntl
+import functools
 import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Mapping
@@ -50,8 +53,29 @@ def _env() -> dict:
     return env
 
 
+_VERSION_LOCK = threading.Lock()
+
+
+@functools.cache
+def _first_yosys_run() -> str:
+    # The first yowasp run compiles yosys' WebAssembly into YOWASP_CACHE_DIR; yosys runs started while
+    # another process writes that cache die of SIGBUS (seen on a fresh clone with 2 parallel jobs), so
+    # the first run happens alone: one thread, and one process at a time (file lock).
+    cache = Path(_env()["YOWASP_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".hlsgen-first-run.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            return subprocess.run([*_yosys(), "-V"], capture_output=True, text=True, env=_env(),
+                                  check=True).stdout.strip()
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def yosys_version() -> str:
-    return subprocess.run([*_yosys(), "-V"], capture_output=True, text=True, env=_env(), check=True).stdout.strip()
+    """The yosys version (part of every cache key); the first call also warms the WebAssembly cache."""
+    with _VERSION_LOCK:
+        return _first_yosys_run()
 
 
 def count_cells(cells: Mapping[str, int]) -> dict:
@@ -96,7 +120,11 @@ def synth(top: str, sources: list[Path], parameters: Mapping[str, int] | None = 
         proc = subprocess.run([*_yosys(), "-q", "-s", "run.ys"], capture_output=True, text=True,
                               cwd=tmp, env=_env())
         if proc.returncode != 0 or not stat.exists():
-            raise SynthError(f"yosys failed on {top}:\n{(proc.stdout + proc.stderr)[-3000:]}")
+            # warnings fill stderr: show the exit status and the lines that say what went wrong
+            lines = (proc.stdout + proc.stderr).splitlines()
+            errors = [ln for ln in lines if not ln.startswith("Warning:")]
+            raise SynthError(f"yosys failed on {top} (exit status {proc.returncode}"
+                             f"{', no stat.json' if not stat.exists() else ''}):\n" + "\n".join(errors[-40:]))
         data = json.loads(stat.read_text())
     cells = data["design"]["num_cells_by_type"]
     res = {**count_cells(cells), "cells": cells, "seconds": round(time.time() - t0, 2)}
@@ -198,8 +226,16 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
             took = "cached" if r["cached"] else "%.0fs" % r["seconds"]
             log(f"  {name}: {r['lut']} LUT, {r['ff']} FF, {r['dsp']} DSP, {r['bram36']} BRAM36 ({took})")
         return name, r
+    yosys_version()                                   # warm yowasp before parallel runs
+    def same(spec) -> str:
+        top, files, params = spec
+        return json.dumps([top, files, sorted(params.items())])
+    unique: dict = {}                                 # identical parts (the two read DMAs): synthesized once
+    for item in parts.items():
+        unique.setdefault(same(item[1]), item)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        results = dict(ex.map(one, parts.items()))
+        done = dict(zip(unique, (r for _, r in ex.map(one, unique.values()))))
+    results = {name: done[same(spec)] for name, spec in parts.items()}
     design = load_design(project / "design.yaml")
     pred = design.predict()
     bd = pred.breakdown
