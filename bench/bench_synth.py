@@ -25,7 +25,7 @@ from quant.nl_exp import fit_softmax  # noqa: E402
 from quant.nl_gelu import fit_gelu  # noqa: E402
 from quant.nl_layernorm import fit_layernorm  # noqa: E402
 from sim.cosim import rtl_sources  # noqa: E402
-from sim.rtl_emit import gelu_widths, layernorm_widths, softmax_widths  # noqa: E402
+from hlsgen.emit_rtl import gelu_widths, layernorm_widths, softmax_widths  # noqa: E402
 from sim.synth import synth  # noqa: E402
 
 KEYS = ("lut", "ff", "dsp", "bram36")

@@ -12,8 +12,7 @@ import yaml
 
 from quant.errors import UserError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BOARDS_DIR = REPO_ROOT / "boards"
+from quant.paths import BOARDS_DIR
 
 RESOURCE_KEYS = ("lut", "ff", "dsp", "bram36", "uram")
 SUPPORTED_DSP = ("DSP48E2",)  # the DSP packing and width assumptions in ops_resources are DSP48E2's

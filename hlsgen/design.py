@@ -23,7 +23,8 @@ from pathlib import Path
 import yaml
 
 from hlsgen.board import Board, resolve_board
-from hlsgen.ops import Ctx, op_bound
+from hlsgen.arch import Ctx
+from hlsgen.ops import op_bound, report_type
 from hlsgen.ops_resources import KEYS, Dims, accelerator_resources
 from hlsgen.schedule import ScheduleError, build_schedule, check_selectors
 from quant.errors import UserError
@@ -216,15 +217,19 @@ def predict(design: DesignPoint) -> Prediction:
     rows, cyc = {}, {}
     for case in ("worst", "expected"):
         total = 0
+        per_name: dict[str, list] = {}
         for op in design.schedule(case).ops:
-            parts = op.parts(ctx)
+            per_name.setdefault(op.name, []).append(op)
+        for name, steps in per_name.items():
+            parts = [p for op in steps for p in op.parts(ctx)]
             c = int(sum(int(p.cycles) for p in parts))
             total += c
             if case == "worst":
-                rows[op.name] = {"name": op.name, "op": op.golden, "engine": op.engine, "cycles": c,
-                                 "cycles_worst": c, "bound": op_bound(parts), "weight_bytes": op.weight_bytes()}
+                rows[name] = {"name": name, "op": report_type(steps[0]), "engine": steps[0].engine, "cycles": c,
+                              "cycles_worst": c, "bound": op_bound(parts),
+                              "weight_bytes": sum(op.weight_bytes() for op in steps)}
             else:
-                rows[op.name].update(cycles=c, bound=op_bound(parts))
+                rows[name].update(cycles=c, bound=op_bound(parts))
         cyc[case] = total
     breakdown = {k: _scalar_res(v) for k, v in accelerator_resources(ctx, design.dims(), design.board).items()}
     total_res = breakdown.pop("total")

@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hlsgen.board import REPO_ROOT, Board
+from hlsgen.board import Board
+from quant.paths import CACHE_ROOT
 from hlsgen.design import PAR_FIELDS, DesignPoint, Parallelism, allowed_values, divisors
-from hlsgen.ops import Ctx
+from hlsgen.arch import Ctx
 from hlsgen.ops_resources import KEYS, Dims, buffer_resources, engine_resources, infrastructure, radd, res
 from hlsgen.schedule import build_schedule
 from quant.errors import UserError
@@ -117,7 +118,7 @@ def accuracy_estimate(spec: ViTSpec, bits: int, selectors, cache_dir: Path | Non
     'selectors', HeatViT's default if absent): other settings are shifted by the proxy's
     pruning-penalty difference ('measured+proxy'); with only a dense file, the penalty is
     subtracted from it."""
-    cache_dir = Path(cache_dir) if cache_dir is not None else REPO_ROOT / ".cache" / "accuracy"
+    cache_dir = Path(cache_dir) if cache_dir is not None else CACHE_ROOT / "accuracy"
     selectors = tuple(selectors)
     dense = _read_measured(cache_dir / f"{spec.name}_b{bits}_dense.json")
     if not selectors:

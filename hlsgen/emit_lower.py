@@ -8,18 +8,17 @@ Templates only lay these out; no number is computed in a template.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from hlsgen.design import DesignPoint
 from hlsgen.emit_blob import Blob, Section
+from hlsgen.schedule import trace_keys
 from hlsgen.emit_params import (EmitError, bitlen, check_rq_range, cinit, gelu_cfg, gelu_fields, ln_cfg, ln_fields,
                                 rq_fields, rsqrt_fields, signed_bits, softmax_cfg, softmax_fields)
 from quant.intmodel import IntModel, LayerNormInt, Requant
 
-BLOCK_LAYERS = ("ln1", "qkv", "attn_qk", "softmax", "attn_av", "proj", "residual1", "ln2", "fc1", "gelu", "fc2",
-                "residual2")
 # trace storage type per layer kind: b int8, B uint8, h int16, i int32
 _DTYPE = {"ln1": "b", "qkv": "b", "attn_qk": "h", "softmax": "B", "attn_av": "b", "proj": "h", "residual1": "h",
           "ln2": "b", "fc1": "h", "gelu": "b", "fc2": "h", "residual2": "h", "patch_embed": "h", "selector": "h",
@@ -55,15 +54,10 @@ class Lowered:
         return {l.name: l.id for l in self.layers}
 
 
-def trace_layers(depth: int, sel_blocks) -> list[TraceLayer]:
-    names = ["patch_embed"]
-    for b in range(depth):
-        if b in sel_blocks:
-            names += [f"blocks.{b}.selector.scores", f"blocks.{b}.selector"]
-        names += [f"blocks.{b}.{n}" for n in BLOCK_LAYERS]
-    names += ["norm", "head"]
+def trace_layers(steps) -> list[TraceLayer]:
+    """The golden trace keys the steps write (hlsgen.schedule.trace_keys), in execution order."""
     out = []
-    for i, n in enumerate(names):
+    for i, n in enumerate(trace_keys(steps)):
         kind = n.split(".", 2)[-1] if n.startswith("blocks.") else n
         out.append(TraceLayer(i, n, _DTYPE[kind]))
     return out
@@ -93,7 +87,7 @@ def lower(im: IntModel, design: DesignPoint) -> Lowered:
     word = design.board.memory.axi_width_bits // 8
     if design.board.memory.axi_width_bits % 64:
         raise EmitError(f"board AXI width {design.board.memory.axi_width_bits} bits: the kernels need a multiple of 64")
-    layers = trace_layers(depth, sel_blocks)
+    layers = trace_layers(design.schedule("worst").ops)
     ids = {l.name: l.id for l in layers}
 
     # ---- weight blob, in execution order ----
@@ -105,9 +99,9 @@ def lower(im: IntModel, design: DesignPoint) -> Lowered:
         if b in im.selectors:
             sel = im.selectors[b]
             sel_local.append([blob.add_int8(f"blocks.{b}.selector.local.{h}", sel.local.weight[h],
-                                            _slice_rq(sel.local.rq, h * HID, HID)) for h in range(H)])
+                                            sel.local.rq.channels(h * HID, HID)) for h in range(H)])
             sel_score.append([blob.add_int8(f"blocks.{b}.selector.score.{h}", sel.score.weight[h],
-                                            _slice_rq(sel.score.rq, h, 1)) for h in range(H)])
+                                            sel.score.rq.channels(h, 1)) for h in range(H)])
             sel_gate.append(blob.add_int8(f"blocks.{b}.selector.gate", sel.gate.weight, sel.gate.rq))
         row = []
         for name, lin in (("qkv", blk.qkv), ("proj", blk.proj), ("fc1", blk.fc1), ("fc2", blk.fc2)):
@@ -176,7 +170,12 @@ def lower(im: IntModel, design: DesignPoint) -> Lowered:
             "SEL_PKG_W": signed_bits(N * ((1 << k) - 1) << 15),
         },
     }
-    consts = {"DEPTH": depth, "CLASSES": s.num_classes, "NUM_PATCHES": s.num_patches, "IMG": s.img_size,
+    short = {"ln1": "T_LN1", "qkv": "T_QKV", "attn_qk": "T_QK", "softmax": "T_SM", "attn_av": "T_AV", "proj": "T_PROJ",
+             "residual1": "T_RES1", "ln2": "T_LN2", "fc1": "T_FC1", "gelu": "T_GELU", "fc2": "T_FC2",
+             "residual2": "T_RES2"}
+    block_taps = {short[l.name.split(".", 2)[-1]]: l.id - ids["blocks.0.ln1"] for l in layers
+                  if l.name.startswith("blocks.0.") and l.name.split(".", 2)[-1] in short}
+    consts = {**block_taps, "DEPTH": depth, "CLASSES": s.num_classes, "NUM_PATCHES": s.num_patches, "IMG": s.img_size,
               "IN_CHANS": s.in_chans, "PATCH": s.patch_size, "GRID": s.grid, "PATCH_DIM": s.patch_dim,
               "NUM_LN": len(lns), "NORM_LN": 2 * depth, "NSEL": len(sel_blocks), "NUM_LAYERS": len(layers),
               "PATCH_CLS_OFF": cls.offset, "TAP_PATCH": ids["patch_embed"], "TAP_NORM": ids["norm"],
@@ -185,7 +184,7 @@ def lower(im: IntModel, design: DesignPoint) -> Lowered:
         ("static const i8_layer_t PATCH_L", cinit(i8_entry(patch, im.patch.rq)), "patch embedding (int8, pos add)"),
         ("static const i8_layer_t HEAD_L", cinit(i8_entry(head, im.head.rq)), "classifier head (int8)"),
         ("static const int TAP_BLOCK[DEPTH]", cinit([ids[f"blocks.{b}.ln1"] for b in range(depth)]),
-         "trace id of each block's ln1 (the block's layers follow in BLOCK_LAYERS order)"),
+         "trace id of each block's ln1 (the block's layers follow in the order of T_BLOCK)"),
         ("static const bin_layer_t BIN_L[DEPTH][4]", cinit([[bin_entry(b, i) for i in range(4)] for b in range(depth)]),
          "binary layers of each block: qkv, proj, fc1, fc2"),
         ("static const rq_t QK_RQ[DEPTH]", cinit([rq_fields(blk.qk_rq) for blk in im.blocks]), "Q.K^T requantizer"),
@@ -232,10 +231,3 @@ def lower(im: IntModel, design: DesignPoint) -> Lowered:
             if len(im.selectors[b].global_mean.mult) != N + 2 or len(im.selectors[b].token_mean.mult) != N + 2:
                 raise EmitError("selector mean tables must have N + 2 entries")
     return Lowered(design, im, data, list(blob.sections), layers, cfg, consts, tables, sel_blocks)
-
-
-def _slice_rq(rq: Requant, start: int, count: int) -> Requant:
-    """The requantizer of channels [start, start + count) of a grouped layer."""
-    mult, bias = np.asarray(rq.mult).ravel(), np.asarray(rq.bias).ravel()
-    return replace(rq, mult=mult[start:start + count] if mult.size > 1 else mult,
-                   bias=bias[start:start + count] if bias.size > 1 else bias)

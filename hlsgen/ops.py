@@ -1,103 +1,56 @@
-"""The op contract and the cycle model of the reference accelerator (one place, one formula per op).
+"""The op contract and the cycle model of the reference accelerator: the steps of one frame.
 
-Every hardware op of a schedule is a frozen dataclass that knows its shapes, the engine it runs on,
-the golden integer function that defines its numerics (`golden`, a name in quant's golden model),
-`cycles(design)`, `bound(design)` ("compute" or "memory") and `resources(design, board)` (the
-resources of its engine; engines are shared by all ops that use them and counted once).
+A step is one engine run, the unit that all three renderings share: the cycle model costs it
+(`parts(ctx)`), the HLS emitter renders it into the top's step table (src/vit_params.h PROG) and
+the RTL emitter into the twin's descriptor table (rtl/hg_prog.svh). Every step is a frozen dataclass
+that knows its shapes, the engine it runs on, the op type it reports under (`golden`, a name in
+quant's golden model), the golden trace keys it produces (`traces()`), its cycles, its bound
+("compute" or "memory") and the resources of its engine (engines are shared and counted once).
+The schedule (hlsgen.schedule.frame_ops) is the one place that orders the steps of a frame.
 
-Micro-architecture (layer-sequential, one frame at a time; every op runs to completion):
+Fields that say where data comes from and goes to (`src`, `dst`, `rows_from`, `head`, ...) are
+the step's channels: the emitters route data by them and the resource model sizes the buffers
+by the widths of the engines that access them.
+
+Micro-architecture (layer-sequential, one frame at a time; every step runs to completion):
   * weights stream from DDR in output-channel tiles into a double buffer: tile t+1 loads while tile
-    t computes; the first tile of every op is exposed (no cross-op prefetch). Each tile is one DMA
-    request (latency + bytes / sustained rate); a ragged last tile streams only its channels.
+    t computes; the first tile of every step is exposed (no cross-step prefetch). Each tile is one
+    DMA request (latency + bytes / sustained rate); a ragged last tile streams only its channels.
   * a tiled matmul Y[rows x O] = X[rows x K] . W[K x O] on an engine with PE output lanes and SIMD
     input lanes runs, per tile of PE output channels, one II=1 pipelined loop over
-    rows x ceil(K/SIMD) (the tile loop is flattened into it, so the pipeline fills once per op).
+    rows x ceil(K/SIMD) (the tile loop is flattened into it, so the pipeline fills once per step).
   * DSP engines (int8, attention) pack two k-bit products per DSP48E2 (the two weights of a PE pair
     share the activation, Xilinx WP486) and sum SIMD products in DSP cascade chains of 4, then in a
     LUT adder tree over the chain sums.
   * the requantizer of each output lane (one DSP: acc*mult + bias, rounding shift, clamp) and the
     epilogues (residual add, pos-embed add, GELU) sit in the engine's output path: they add
     pipeline depth, and GELU adds a stall when it has fewer lanes than the results arrive.
-  * the three attention ops run head by head (qk(h), softmax(h), av(h), then h+1): the score buffer
-    holds one head; each head pass pays the op overhead and pipeline depth.
+  * attention runs head by head (qk(h), softmax(h), av(h), then h+1): the score buffer holds one
+    head; each head's step pays the step overhead and pipeline depth.
   * softmax and LayerNorm are row-pipelined dataflow units: softmax has 3 stages (max; exp+sum;
     reciprocal-multiply), LayerNorm 2 (sum/sum of squares; normalise+affine), each stage takes
     ceil(width/lanes) cycles per row, and consecutive rows overlap across stages.
-
-Parallelism values in a `Ctx` may be numpy arrays: the explorer evaluates thousands of engine
-configurations with the same formulas the reports and the simulation comparisons use. No cycle
-formula depends on the activation bits (the explorer costs cycles once for all precisions).
+No cycle formula depends on the activation bits (the explorer costs cycles once for all precisions).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
-# ---- pipeline constants (cycles); each is an assumption the RTL/HLS must honour ------------------
-OP_OVERHEAD = 8     # per op (per head pass for attention): ap_start/ap_done handshake, address setup
-BUF_READ = 2        # on-chip buffer read latency (BRAM with output register)
-WRITE = 1           # result register before the buffer write
-REQ_DEPTH = 4       # requantizer: DSP48E2 A/B reg, M reg, P reg (acc*mult+bias), rounding shift+clamp reg
-DSP_MUL = 3         # DSP engines: packed multiply A/B, M, P registers
-UNPACK = 1          # DSP engines: split the two packed products (WP486 sign correction)
-ACC = 1             # accumulator register
-RESADD_DEPTH = 1    # residual add: one saturating int16 adder stage after the requantizer
-POSADD_DEPTH = 1    # patch embedding: pos-embed add stage
-GELU_DEPTH = 8      # |x| clamp, square (DSP), *a+1 (DSP), *x (DSP), requantize (DSP), 2 cycles each
-EXP_DEPTH = 8       # range reduction (DSP), shift, polynomial (2 DSP)
-RECIP_DEPTH = 12    # reciprocal of the row sum (normalise, table seed, one Newton step), pipelined
-RSQRT_DEPTH = 12    # reciprocal square root of the variance (normalise, table seed, Newton), pipelined
-REQ_CONST_BYTES = 6  # per output channel: 16-bit multiplier + 32-bit bias streamed with the weights
+from hlsgen import ops_resources
+from hlsgen.arch import (ACC, BUF_READ, DSP_MUL, GELU_DEPTH, OP_ATT, OP_BIN, OP_I8, OP_LN, OP_OVERHEAD, OP_PKG,
+                         OP_PRE, OP_SEL, OP_SM, POSADD_DEPTH, RECIP_DEPTH, REQ_CONST_BYTES, REQ_DEPTH, RESADD_DEPTH,
+                         RSQRT_DEPTH, UNPACK, WRITE, Ctx, cdiv, clog2, dsp_chain, last_tile, pipeline)
+from hlsgen.arch import EXP_DEPTH
 
-
-def cdiv(a, b):
-    """ceil(a / b) for non-negative ints or int arrays."""
-    return -(-a // b)
-
-
-def clog2(x):
-    """ceil(log2(x)) for x >= 1 (0 for x == 1), ints or int arrays."""
-    x = np.asarray(x, dtype=np.int64)
-    out = np.zeros_like(x)
-    v = x - 1
-    while np.any(v > 0):
-        out += (v > 0)
-        v = v >> 1
-    return out if out.ndim else int(out)
-
-
-def pipeline(tiles, c, l, l_last=None):
-    """Cycles of `tiles` tiles, per-tile compute c, per-tile load l (the last, ragged tile loads in
-    l_last), double buffered: the first load is exposed, then each step takes the longer of
-    computing tile t and loading tile t+1, then the last tile computes."""
-    l_last = l if l_last is None else l_last
-    many = l + (tiles - 2) * np.maximum(c, l) + np.maximum(c, l_last) + c
-    return np.where(tiles >= 2, many, l_last + c)
-
-
-def last_tile(n, lanes):
-    """Items in the last tile when n items are split into tiles of `lanes`."""
-    return n - (cdiv(n, lanes) - 1) * lanes
-
-
-@dataclass
-class Ctx:
-    """What a cycle formula may read: activation bits, parallelism (ints or arrays), DDR rate."""
-    k: int                     # activation bits at matmul inputs
-    par: Mapping[str, Any]     # parallelism fields (see design.Parallelism)
-    bpc: float                 # sustained DDR bytes per accelerator cycle
-    mem_lat: int               # DDR latency per DMA request, in accelerator cycles
-
-    def stream(self, nbytes):
-        """Cycles to stream nbytes from DDR as one DMA request."""
-        return np.ceil(np.asarray(nbytes) / self.bpc).astype(np.int64) + self.mem_lat
+ROWS_FROM = ("const", "n", "m")   # rows: fixed, the block's token count n, or a selector's scored tokens n - 1
 
 
 @dataclass(frozen=True)
 class Part:
-    """Cycles an op spends on one engine; memory_bound when weight loads outlast compute."""
+    """Cycles a step spends on one engine; memory_bound when weight loads outlast compute."""
     engine: str
     cycles: Any
     memory_bound: Any = False
@@ -105,16 +58,21 @@ class Part:
 
 @dataclass(frozen=True)
 class Op:
-    name: str
-    golden: ClassVar[str] = ""
+    name: str                              # the golden trace key of the op this step belongs to
+    golden: ClassVar[str] = ""             # op type (the golden function that defines its numerics)
     engine: ClassVar[str] = ""
+    code: ClassVar[int] = -1               # step op code (hlsgen.arch OP_*)
 
     def parts(self, ctx: Ctx) -> list[Part]:
         raise NotImplementedError
 
     def weight_bytes(self) -> int:
-        """Bytes this op streams from DDR per frame (unpadded)."""
+        """Bytes this step streams from DDR per frame (unpadded)."""
         return 0
+
+    def traces(self) -> tuple[str, ...]:
+        """The golden trace keys this step writes (in order)."""
+        return (self.name,)
 
     def shapes(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"}
@@ -131,8 +89,7 @@ class Op:
         return op_bound(self.parts(design.ctx()))
 
     def resources(self, design, board=None) -> dict:
-        from hlsgen.ops_resources import engine_resources
-        return engine_resources(self.engine, design.ctx(), design.dims(), board or design.board)
+        return ops_resources.engine_resources(self.engine, design.ctx(), design.dims(), board or design.board)
 
 
 def op_bound(parts: list[Part]) -> str:
@@ -146,8 +103,8 @@ class Requantize(Op):
     """Per-output-channel requantizer: saturate(round((acc*mult + bias) / 2^shift)), one DSP48E2 per
     lane (27x18 multiply, post-adder bias, rounding folded into the bias) + a clamp in LUTs. It sits in
     the output path of every matmul engine with one lane per PE (`host` names the engine), so its
-    REQ_DEPTH cycles are inside the host op's depth and its resources inside the host engine's; it
-    is not a separate schedule entry; every matmul op's `requantizer()` returns its instance."""
+    REQ_DEPTH cycles are inside the host step's depth and its resources inside the host engine's; it
+    is not a step of its own; every matmul step's `requantizer()` returns its instance."""
     host: str
     channels: int
     out: str
@@ -158,22 +115,14 @@ class Requantize(Op):
         return [Part(self.host, 0)]
 
     def resources(self, design, board=None) -> dict:
-        from hlsgen.ops_resources import requant_resources
         lanes = {"binary": "pe", "int8": "i8_pe", "attention": "att_pe"}[self.host]
-        return requant_resources(design.ctx().par[lanes])
+        return ops_resources.requant_resources(design.ctx().par[lanes])
 
 
 # ---- tiled matmuls ----------------------------------------------------------------------------------
 def binary_depth(simd):
     # buffer read, gate-and-add tree (one level per stage), accumulate, 2*S+ - Sum(x), requantize, write
     return BUF_READ + clog2(simd) + ACC + 1 + REQ_DEPTH + WRITE
-
-
-DSP_CHAIN = 4   # DSP48E2 cascade length of the DSP engines (PCIN adds; WP486's guard bits allow 7 at 8 bits)
-
-
-def dsp_chain(simd):
-    return np.minimum(simd, DSP_CHAIN)
 
 
 def dsp_engine_depth(simd):
@@ -192,22 +141,39 @@ def binary_tiles(ctx: Ctx, rows, K, O):
             ctx.stream(last_tile(O, pe) * per_ch))
 
 
+BINARY_OUT = {"act": "qkv", "int16": "x", "gelu": "h"}   # output mode -> the buffer it writes
+
+
 @dataclass(frozen=True)
 class LinearBinary(Op):
-    """Binary-weight matmul on the LUT engine (PE x SIMD gate-and-add lanes) + requantizer.
-    out: 'act' (k-bit), 'wide' (2k-bit, to the fused GELU) or 'int16' (to the residual add)."""
+    """Binary-weight matmul on the LUT engine (PE x SIMD gate-and-add lanes) + requantizer, with a
+    fused epilogue by `out`: 'act' k-bit codes (qkv), 'int16' + residual add into x (proj, fc2: the
+    residual sum is trace `tap2`), 'gelu' GELU lanes + requantizer (fc1: the GELU output is `tap2`).
+    GELU (gelu_lanes lanes) takes the PE results of each (token, tile) step; with fewer lanes than
+    PE / ceil(K/SIMD) the engine stalls for ceil(PE/gelu_lanes) cycles per step."""
     rows: int
     K: int
     O: int
     out: str = "act"
+    src: str = "a"                 # input buffer: 'a' (LayerNorm / attention output) or 'h' (GELU output)
+    rows_from: str = "n"
+    tap2: str = ""
     golden: ClassVar[str] = "linear_binary"
     engine: ClassVar[str] = "binary"
+    code: ClassVar[int] = OP_BIN
 
     def parts(self, ctx):
         T, c, l, l_last = binary_tiles(ctx, self.rows, self.K, self.O)
         extra = RESADD_DEPTH if self.out == "int16" else 0
-        cyc = OP_OVERHEAD + pipeline(T, c, l, l_last) + binary_depth(ctx.par["simd"]) + extra
-        return [Part("binary", cyc, l > c)]
+        base = pipeline(T, c, l, l_last)
+        out = [Part("binary", OP_OVERHEAD + base + binary_depth(ctx.par["simd"]) + extra, l > c)]
+        if self.out == "gelu":
+            c_gelu = self.rows * np.maximum(cdiv(self.K, ctx.par["simd"]), cdiv(ctx.par["pe"], ctx.par["gelu_lanes"]))
+            out.append(Part("gelu", pipeline(T, c_gelu, l, l_last) - base + GELU_DEPTH))
+        return out
+
+    def traces(self):
+        return (self.name, self.tap2) if self.tap2 else (self.name,)
 
     def weight_bytes(self):
         return self.O * (cdiv(self.K, 8) + REQ_CONST_BYTES)
@@ -216,21 +182,30 @@ class LinearBinary(Op):
         return Requantize(f"{self.name}.requantize", "binary", self.O, self.out)
 
 
+I8_SRC = ("img", "i8in", "feats")          # image patches, LayerNorm output, selector [local; global] features
+I8_DST = ("x_pos", "logits", "local", "z", "gate")
+
+
 @dataclass(frozen=True)
 class LinearInt8(Op):
     """int8-weight matmul on the DSP engine (two products per DSP48E2 sharing the activation) +
     requantizer. `extra_bytes_per_ch`: constants streamed per output channel besides weights
-    (patch embedding: the int16 pos-embed column); `preload_bytes`: streamed before the first tile
-    (patch embedding: the image and the class-token row); `reps`: independent matmuls run back to
-    back (token selector: one per head)."""
+    (patch embedding: the int16 pos-embed column, added to the output). `src` / `dst` name where
+    rows come from and results go (I8_SRC, I8_DST); `icol`: first input column (a selector's
+    per-head local linear reads head `icol / head_dim`); `head`: which head a per-head linear serves."""
     rows: int
     K: int
     O: int
-    reps: int = 1
     extra_bytes_per_ch: int = 0
-    preload_bytes: int = 0
+    src: str = "i8in"
+    dst: str = "logits"
+    icol: int = 0
+    head: int = 0
+    rows_from: str = "const"
+    section: str = ""              # weight-blob section (default: the step name)
     golden: ClassVar[str] = "linear_int8"
     engine: ClassVar[str] = "int8"
+    code: ClassVar[int] = OP_I8
 
     def parts(self, ctx):
         pe, simd = ctx.par["i8_pe"], ctx.par["i8_simd"]
@@ -238,38 +213,59 @@ class LinearInt8(Op):
         per_ch = self.K + REQ_CONST_BYTES + self.extra_bytes_per_ch
         l, l_last = ctx.stream(np.minimum(pe, self.O) * per_ch), ctx.stream(last_tile(self.O, pe) * per_ch)
         depth = dsp_engine_depth(simd) + (POSADD_DEPTH if self.extra_bytes_per_ch else 0)
-        out = [Part("int8", self.reps * (OP_OVERHEAD + pipeline(T, c, l, l_last) + depth), l > c)]
-        if self.preload_bytes:
-            out.append(Part("int8", ctx.stream(self.preload_bytes), True))
-        return out
+        return [Part("int8", OP_OVERHEAD + pipeline(T, c, l, l_last) + depth, l > c)]
+
+    def traces(self):
+        return (self.name,) if self.dst in ("x_pos", "logits") else ()
 
     def weight_bytes(self):
-        return self.reps * self.O * (self.K + REQ_CONST_BYTES + self.extra_bytes_per_ch) + self.preload_bytes
+        return self.O * (self.K + REQ_CONST_BYTES + self.extra_bytes_per_ch)
 
     def requantizer(self):
         return Requantize(f"{self.name}.requantize", "int8", self.O, "int16")
 
 
+@dataclass(frozen=True)
+class ImageLoad(Op):
+    """The image (one int8 code per pixel) and the class-token row (int16, cls + pos[0]) streamed from
+    DDR before the patch embedding: one DMA request of `nbytes`."""
+    nbytes: int
+    golden: ClassVar[str] = "linear_int8"
+    engine: ClassVar[str] = "int8"
+    code: ClassVar[int] = OP_PRE
+
+    def parts(self, ctx):
+        return [Part("int8", ctx.stream(self.nbytes), True)]
+
+    def traces(self):
+        return ()
+
+    def weight_bytes(self):
+        return self.nbytes
+
+
 # ---- attention --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AttnQK(Op):
-    """Per head S = Q.K^T on the attention engine (k-bit x k-bit, packed DSPs), requantized to 2k
+    """One head's S = Q.K^T on the attention engine (k-bit x k-bit, packed DSPs), requantized to 2k
     bits. PE over keys, SIMD over the head dim; the stationary tile (PE keys x d) loads SIMD
     elements per cycle while the previous tile computes."""
-    heads: int
     nq: int
     nk: int
     d: int
+    head: int = 0
+    rows_from: str = "n"
     golden: ClassVar[str] = "attn_qk"
     engine: ClassVar[str] = "attention"
+    code: ClassVar[int] = OP_ATT
 
     def parts(self, ctx):
         pe, simd = ctx.par["att_pe"], ctx.par["att_simd"]
         steps = cdiv(self.d, simd)
         load, load_last = np.minimum(pe, self.nk) * steps, last_tile(self.nk, pe) * steps
-        per_head = (OP_OVERHEAD + pipeline(cdiv(self.nk, pe), self.nq * steps, load, load_last)
-                    + dsp_engine_depth(simd))
-        return [Part("attention", self.heads * per_head)]
+        cyc = (OP_OVERHEAD + pipeline(cdiv(self.nk, pe), self.nq * steps, load, load_last)
+               + dsp_engine_depth(simd))
+        return [Part("attention", cyc)]
 
     def requantizer(self):
         return Requantize(f"{self.name}.requantize", "attention", self.nk, "wide")
@@ -277,20 +273,22 @@ class AttnQK(Op):
 
 @dataclass(frozen=True)
 class AttnAV(Op):
-    """Per head O = P.V on the attention engine, requantized to k bits. PE over the head dim, SIMD
+    """One head's O = P.V on the attention engine, requantized to k bits. PE over the head dim, SIMD
     over keys; the stationary tile (PE channels x nk tokens) loads one token row per cycle."""
-    heads: int
     nq: int
     nk: int
     d: int
+    head: int = 0
+    rows_from: str = "n"
     golden: ClassVar[str] = "attn_av"
     engine: ClassVar[str] = "attention"
+    code: ClassVar[int] = OP_ATT
 
     def parts(self, ctx):
         pe, simd = ctx.par["att_pe"], ctx.par["att_simd"]
-        per_head = (OP_OVERHEAD + pipeline(cdiv(self.d, pe), self.nq * cdiv(self.nk, simd), self.nk)
-                    + dsp_engine_depth(simd))
-        return [Part("attention", self.heads * per_head)]
+        cyc = (OP_OVERHEAD + pipeline(cdiv(self.d, pe), self.nq * cdiv(self.nk, simd), self.nk)
+               + dsp_engine_depth(simd))
+        return [Part("attention", cyc)]
 
     def requantizer(self):
         return Requantize(f"{self.name}.requantize", "attention", self.d, "act")
@@ -311,67 +309,56 @@ def layernorm_pass(ctx: Ctx, rows, dim):
     return OP_OVERHEAD + (rows + 1) * cdiv(dim, L) + depth
 
 
+SOFTMAX_USE = ("attn", "gate", "pkg")   # a head's scores; a selector's head gate; its package weights
+
+
 @dataclass(frozen=True)
 class Softmax(Op):
     """Row softmax of 2k-bit scores (max, range-reduced polynomial exp, sum, one reciprocal per row,
-    multiply) to k-bit probabilities, head by head."""
-    heads: int
-    nq: int
-    nk: int
+    multiply) to k-bit probabilities: one head's rows (use 'attn'), or one row of a token
+    selector ('gate': the head gate over H logits; 'pkg': the package weights over the pruned
+    tokens, `width` of them, run only when something was pruned)."""
+    rows: int
+    width: int
+    head: int = 0
+    use: str = "attn"
+    rows_from: str = "n"
     golden: ClassVar[str] = "softmax"
     engine: ClassVar[str] = "softmax"
+    code: ClassVar[int] = OP_SM
 
     def parts(self, ctx):
-        return [Part("softmax", self.heads * softmax_pass(ctx, self.nq, self.nk))]
+        if self.width == 0:      # a package softmax with nothing pruned does not run
+            return [Part("softmax", 0)]
+        return [Part("softmax", softmax_pass(ctx, self.rows, self.width))]
+
+    def traces(self):
+        return (self.name,) if self.use == "attn" else ()
+
+
+LN_DST = ("a", "i8in")
 
 
 @dataclass(frozen=True)
 class LayerNorm(Op):
     """Integer LayerNorm of int16 rows (mean, variance, reciprocal sqrt, per-channel affine
-    requantizer) to k-bit activations."""
+    requantizer) to k-bit activations: rows [r0, r0 + rows) of x into `dst` ('a' for the blocks,
+    'i8in' for the final norm and a token selector's input); `table`: which LayerNorm's constants."""
     rows: int
     dim: int
+    table: int = 0
+    r0: int = 0
+    dst: str = "a"
+    rows_from: str = "n"
     golden: ClassVar[str] = "layernorm"
     engine: ClassVar[str] = "layernorm"
+    code: ClassVar[int] = OP_LN
 
     def parts(self, ctx):
         return [Part("layernorm", layernorm_pass(ctx, self.rows, self.dim))]
 
-
-@dataclass(frozen=True)
-class Gelu(Op):
-    """GELU fused in the output path of fc1 (shapes are fc1's): gelu_lanes lanes take the PE
-    results of each (token, tile) step; with fewer lanes than PE / ceil(K/SIMD) the engine stalls
-    for ceil(PE/gelu_lanes) cycles per step. Cycles = that stall + the GELU pipeline depth."""
-    rows: int
-    K: int
-    O: int
-    golden: ClassVar[str] = "gelu"
-    engine: ClassVar[str] = "gelu"
-
-    def parts(self, ctx):
-        T, c, l, l_last = binary_tiles(ctx, self.rows, self.K, self.O)
-        c_gelu = self.rows * np.maximum(cdiv(self.K, ctx.par["simd"]), cdiv(ctx.par["pe"], ctx.par["gelu_lanes"]))
-        stall = pipeline(T, c_gelu, l, l_last) - pipeline(T, c, l, l_last)
-        return [Part("gelu", stall + GELU_DEPTH)]
-
-
-def gelu_pass(ctx: Ctx, elements):
-    """Stand-alone GELU pass over a buffer (token selector MLPs): gelu_lanes elements per cycle."""
-    return OP_OVERHEAD + cdiv(elements, ctx.par["gelu_lanes"]) + BUF_READ + GELU_DEPTH + WRITE
-
-
-@dataclass(frozen=True)
-class ResidualAdd(Op):
-    """int16 saturating residual add, fused in the output path of proj / fc2 (PE adders): its cost
-    is the adder stage, already counted in the linear op's depth, so 0 cycles here."""
-    rows: int
-    dim: int
-    golden: ClassVar[str] = "residual_add"
-    engine: ClassVar[str] = "binary"
-
-    def parts(self, ctx):
-        return [Part("binary", 0)]
+    def traces(self):
+        return () if self.r0 else (self.name,)
 
 
 # ---- token selector ----------------------------------------------------------------------------------
@@ -381,55 +368,108 @@ def vector_pass(ctx: Ctx, rows, width):
     return OP_OVERHEAD + rows * cdiv(width, ctx.par["select_lanes"]) + BUF_READ + 2 + WRITE
 
 
+def gelu_pass(ctx: Ctx, elements):
+    """Stand-alone GELU pass over a buffer (token selector MLPs): gelu_lanes elements per cycle."""
+    return OP_OVERHEAD + cdiv(elements, ctx.par["gelu_lanes"]) + BUF_READ + GELU_DEPTH + WRITE
+
+
+SELECT_SUBS = ("gelu", "gmean", "tmean", "score", "compact")
+
+
 @dataclass(frozen=True)
-class TokenSelect(Op):
-    """HeatViT token selector before a block (golden `token_select`), on n_in tokens; the class
-    token is not scored, every other token (an earlier package token included) is. Runs on the
-    shared engines, step by step (h = d/2):
+class SelectStep(Op):
+    """A step of a HeatViT token selector on its vector unit (select_lanes lanes) or, for 'gelu',
+    the GELU lanes: 'gelu' GELU + requantizer over the local features (rows x width), 'gmean' their
+    mean over tokens, 'tmean' the token mean of the LayerNorm output, 'score' the gated score sum
+    and keep compare (writes the selector's scores), 'compact' class + kept + package tokens into
+    x (run only when something was pruned; writes the new token list)."""
+    sub: str
+    rows: int
+    width: int
+    index: int = 0                 # which selector of the model (its constant tables)
+    runs: bool = True
+    rows_from: str = "m"
+    golden: ClassVar[str] = "token_select"
+    engine: ClassVar[str] = "select"
+    code: ClassVar[int] = OP_SEL
+
+    def parts(self, ctx):
+        if not self.runs:
+            return [Part(self.part_engine, 0)]
+        if self.sub == "gelu":
+            return [Part("gelu", gelu_pass(ctx, self.rows * self.width))]
+        return [Part("select", vector_pass(ctx, self.rows, self.width))]
+
+    @property
+    def part_engine(self) -> str:
+        return "gelu" if self.sub == "gelu" else "select"
+
+    def traces(self):
+        return {"score": (f"{self.name}.scores",), "compact": (self.name,)}.get(self.sub, ())
+
+
+@dataclass(frozen=True)
+class PackageToken(Op):
+    """A selector's package token = weighted sum of the pruned tokens ([1 x n_pruned] . [n_pruned x D]),
+    on the attention engine's datapath: PE channels per tile, the pruned tokens' rows stream through."""
+    n_pruned: int
+    dim: int
+    golden: ClassVar[str] = "token_select"
+    engine: ClassVar[str] = "attention"
+    code: ClassVar[int] = OP_PKG
+
+    def parts(self, ctx):
+        if self.n_pruned == 0:
+            return [Part("attention", 0)]
+        pe, simd = ctx.par["att_pe"], ctx.par["att_simd"]
+        cyc = (OP_OVERHEAD + pipeline(cdiv(self.dim, pe), cdiv(self.n_pruned, simd), self.n_pruned)
+               + dsp_engine_depth(simd))
+        return [Part("attention", cyc)]
+
+    def traces(self):
+        return ()
+
+
+def token_select_steps(name: str, n_in: int, n_pruned: int, dim: int, heads: int, index: int = 0,
+                       ln_table: int = 0) -> list[Op]:
+    """The steps of the HeatViT token selector before a block (golden `token_select`), on n_in
+    tokens; the class token is not scored, every other token (an earlier package token included) is
+    (h = d/2):
       LayerNorm (n_in-1 rows) -> per head local linear d->h (int8 engine) -> GELU pass ->
       global mean of the local features over tokens (vector unit) -> per head score linear
       [local; global] 2h->1 (int8) -> token mean of the LN output (vector) -> head gate D->H (int8)
       + softmax over H (softmax unit) -> score = gated sum over heads + keep compare (vector).
       If any token is pruned: softmax over the n_pruned scores (softmax unit, one row) ->
-      package token = weighted sum of the pruned tokens (attention engine, [1 x n_pruned] .
-      [n_pruned x D]) -> compaction of class + kept + package tokens (vector, n_in rows).
+      package token (attention engine) -> compaction of class + kept + package tokens (vector, n_in rows).
     n_pruned is data dependent: the worst-case schedule takes every scored token as pruned."""
-    n_in: int
-    n_pruned: int
-    dim: int
-    heads: int
-    golden: ClassVar[str] = "token_select"
-    engine: ClassVar[str] = "select"
-
-    def _linears(self):
-        d = self.dim // self.heads
-        h, n = max(d // 2, 1), self.n_in - 1
-        return [LinearInt8("local", n, d, h, reps=self.heads), LinearInt8("score", n, 2 * h, 1, reps=self.heads),
-                LinearInt8("gate", 1, self.dim, self.heads)]
-
-    def parts(self, ctx):
-        D, H, n = self.dim, self.heads, self.n_in - 1
-        local = H * max(D // H // 2, 1)
-        out = [Part("layernorm", layernorm_pass(ctx, n, D))]
-        for lin in self._linears():
-            out += lin.parts(ctx)
-        out += [Part("gelu", gelu_pass(ctx, n * local)),
-                Part("softmax", softmax_pass(ctx, 1, H)),                       # head-gate softmax
-                Part("select", vector_pass(ctx, n, local) + vector_pass(ctx, n, D)   # global mean, token mean
-                     + vector_pass(ctx, n, H))]                                   # gated score sum + keep
-        if self.n_pruned > 0:
-            pe, simd = ctx.par["att_pe"], ctx.par["att_simd"]
-            pkg = (OP_OVERHEAD + pipeline(cdiv(D, pe), cdiv(self.n_pruned, simd), self.n_pruned)
-                   + dsp_engine_depth(simd))
-            out += [Part("softmax", softmax_pass(ctx, 1, self.n_pruned)), Part("attention", pkg),
-                    Part("select", vector_pass(ctx, self.n_in, D))]              # compaction
-        return out
-
-    def weight_bytes(self):
-        return sum(m.weight_bytes() for m in self._linears())
+    d = dim // heads
+    h, n = max(d // 2, 1), n_in - 1
+    local = heads * h
+    pr = n_pruned > 0
+    out: list[Op] = [LayerNorm(name, n, dim, ln_table, r0=1, dst="i8in", rows_from="m")]
+    out += [LinearInt8(name, n, d, h, src="i8in", dst="local", icol=hd * d, head=hd, rows_from="m",
+                       section=f"{name}.local.{hd}") for hd in range(heads)]
+    out += [SelectStep(name, "gelu", n, local, index), SelectStep(name, "gmean", n, local, index)]
+    out += [LinearInt8(name, n, 2 * h, 1, src="feats", dst="z", icol=hd * h, head=hd, rows_from="m",
+                       section=f"{name}.score.{hd}") for hd in range(heads)]
+    out += [SelectStep(name, "tmean", n, dim, index),
+            LinearInt8(name, 1, dim, heads, src="i8in", dst="gate", section=f"{name}.gate"),
+            Softmax(name, 1, heads, use="gate", rows_from="const"),
+            SelectStep(name, "score", n, heads, index),
+            Softmax(name, 1, n_pruned, use="pkg", rows_from="const"),
+            PackageToken(name, n_pruned, dim),
+            SelectStep(name, "compact", n_in, dim, index, runs=pr, rows_from="n")]
+    return out
 
 
 GOLDEN_NAMES = ("linear_binary", "linear_int8", "attn_qk", "attn_av", "softmax", "gelu", "layernorm",
                 "requantize", "residual_add", "token_select")
-OP_TYPES = (LinearBinary, LinearInt8, AttnQK, AttnAV, Softmax, LayerNorm, Gelu, Requantize, ResidualAdd,
-            TokenSelect)
+OP_TYPES = (LinearBinary, LinearInt8, ImageLoad, AttnQK, AttnAV, Softmax, LayerNorm, Requantize, SelectStep,
+            PackageToken)
+# op types a step reports under (per-op-type cycle comparisons): a selector's steps all report as
+# token_select, whatever engine runs them; GELU and residual adds are fused into the binary engine.
+REPORT_TYPES = ("linear_binary", "linear_int8", "attn_qk", "attn_av", "softmax", "layernorm", "token_select")
+
+
+def report_type(step: Op) -> str:
+    return "token_select" if ".selector" in step.name else step.golden

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hlsgen.ops import Ctx, cdiv, clog2, dsp_chain
+from hlsgen.arch import Ctx, cdiv, clog2, dsp_chain
 
 KEYS = ("lut", "ff", "dsp", "bram36", "uram")
 

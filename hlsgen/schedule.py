@@ -1,7 +1,9 @@
-"""The layer schedule of a ViT on the reference accelerator: the ordered op instances of one frame,
-with their shapes and the token count of every block. Op names are the golden model's trace keys
-(quant.golden.run_golden): `patch_embed`, `blocks.{b}.{ln1,qkv,attn_qk,softmax,attn_av,proj,
-residual1,ln2,fc1,gelu,fc2,residual2}`, `blocks.{b}.selector` (before block b), `norm`, `head`.
+"""The layer schedule of a ViT on the reference accelerator: the ordered steps of one frame (hlsgen.ops),
+with their shapes and the token count of every block. Step names are the golden model's trace keys
+(quant.golden.run_golden) of the op they belong to: `patch_embed`, `blocks.{b}.{ln1,qkv,attn_qk,
+softmax,attn_av,proj,ln2,fc1,fc2}` (GELU and the residual adds are fused into fc1 / proj / fc2 and
+write the traces `gelu`, `residual1`, `residual2`), `blocks.{b}.selector` (every step of the
+selector before block b), `norm`, `head`.
 
 Token counts with selectors are data dependent; two cases are modelled:
   * worst: no token pruned, so no package token either: every block runs on N tokens (a selector
@@ -15,8 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from hlsgen.ops import (AttnAV, AttnQK, Gelu, LayerNorm, LinearBinary, LinearInt8, Op, ResidualAdd,
-                        Softmax, TokenSelect)
+from hlsgen.ops import (AttnAV, AttnQK, ImageLoad, LayerNorm, LinearBinary, LinearInt8, Op, Softmax,
+                        report_type, token_select_steps)
 from quant.errors import UserError
 from quant.spec import SelectorPlacement, ViTSpec
 
@@ -70,24 +72,52 @@ class Schedule:
 
 
 def frame_ops(spec: ViTSpec, tokens, pruned: dict[int, int]) -> list[Op]:
-    """The ops of one frame: block b runs on tokens[b] tokens (len(tokens) blocks: fewer than depth is
-    a truncated model); the selector before block b (b in pruned) scores the previous block's tokens but
-    the class token and folds pruned[b] of them into the package token."""
+    """The steps of one frame, in execution order: block b runs on tokens[b] tokens (len(tokens)
+    blocks: fewer than depth is a truncated model); the selector before block b (b in pruned)
+    scores the previous block's tokens but the class token and folds pruned[b] of them into the
+    package token. This is the one program the cycle model costs and both emitters render."""
     N, D, H, d, M = spec.num_tokens, spec.embed_dim, spec.num_heads, spec.head_dim, spec.mlp_dim
-    ops: list[Op] = [LinearInt8("patch_embed", spec.num_patches, spec.patch_dim, D, extra_bytes_per_ch=2 * N,
-                                preload_bytes=spec.num_patches * spec.patch_dim + 2 * D)]
+    depth = spec.depth
+    ops: list[Op] = [ImageLoad("patch_embed", spec.num_patches * spec.patch_dim + 2 * D),
+                     LinearInt8("patch_embed", spec.num_patches, spec.patch_dim, D, extra_bytes_per_ch=2 * spec.num_patches,
+                                src="img", dst="x_pos")]
     n_prev = N
+    sel_index = 0
     for b, n in enumerate(tokens):
         if b in pruned:
-            ops.append(TokenSelect(f"blocks.{b}.selector", n_prev, pruned[b], D, H))
+            ops += token_select_steps(f"blocks.{b}.selector", n_prev, pruned[b], D, H, index=sel_index,
+                                      ln_table=2 * depth + 1 + sel_index)
+            sel_index += 1
         p = f"blocks.{b}."
-        ops += [LayerNorm(p + "ln1", n, D), LinearBinary(p + "qkv", n, D, 3 * D, "act"),
-                AttnQK(p + "attn_qk", H, n, n, d), Softmax(p + "softmax", H, n, n), AttnAV(p + "attn_av", H, n, n, d),
-                LinearBinary(p + "proj", n, D, D, "int16"), ResidualAdd(p + "residual1", n, D),
-                LayerNorm(p + "ln2", n, D), LinearBinary(p + "fc1", n, D, M, "wide"), Gelu(p + "gelu", n, D, M),
-                LinearBinary(p + "fc2", n, M, D, "int16"), ResidualAdd(p + "residual2", n, D)]
+        ops += [LayerNorm(p + "ln1", n, D, table=2 * b), LinearBinary(p + "qkv", n, D, 3 * D, "act")]
+        for h in range(H):
+            ops += [AttnQK(p + "attn_qk", n, n, d, head=h), Softmax(p + "softmax", n, n, head=h),
+                    AttnAV(p + "attn_av", n, n, d, head=h)]
+        ops += [LinearBinary(p + "proj", n, D, D, "int16", tap2=p + "residual1"),
+                LayerNorm(p + "ln2", n, D, table=2 * b + 1),
+                LinearBinary(p + "fc1", n, D, M, "gelu", tap2=p + "gelu"),
+                LinearBinary(p + "fc2", n, M, D, "int16", src="h", tap2=p + "residual2")]
         n_prev = n
-    return ops + [LayerNorm("norm", 1, D), LinearInt8("head", 1, D, spec.num_classes)]
+    return ops + [LayerNorm("norm", 1, D, table=2 * depth, dst="i8in", rows_from="const"),
+                  LinearInt8("head", 1, D, spec.num_classes, src="i8in", dst="logits")]
+
+
+def op_names(ops) -> list[str]:
+    """The ops' names in order of first appearance (the per-layer rows of reports)."""
+    return list(dict.fromkeys(op.name for op in ops))
+
+
+def trace_keys(ops) -> list[str]:
+    """Every golden trace key the steps write, in execution order."""
+    return list(dict.fromkeys(t for op in ops for t in op.traces()))
+
+
+def by_report_type(ops, cycles_of) -> dict[str, int]:
+    """{op type: sum of cycles_of(step)} over the steps (hlsgen.ops.report_type)."""
+    out: dict[str, int] = {}
+    for op in ops:
+        out[report_type(op)] = out.get(report_type(op), 0) + int(cycles_of(op))
+    return out
 
 
 def build_schedule(spec: ViTSpec, selectors=(), case: str = "expected") -> Schedule:

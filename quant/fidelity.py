@@ -17,8 +17,9 @@ import torch
 from quant.golden import run_golden_batch
 from quant.intmodel import export_int_model
 from quant.zoo import Prepared
+from quant.paths import CACHE_ROOT
 
-ACCURACY_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "accuracy"
+ACCURACY_CACHE = CACHE_ROOT / "accuracy"
 
 
 @dataclass

@@ -46,6 +46,12 @@ class Requant:
     def __call__(self, acc) -> np.ndarray:
         return requantize(acc, self.mult, self.shift, self.bias, self.bits, self.signed)
 
+    def channels(self, start: int, count: int) -> "Requant":
+        """The requantizer of channels [start, start + count) (of a grouped layer)."""
+        mult, bias = np.asarray(self.mult).ravel(), np.asarray(self.bias).ravel()
+        return Requant(mult[start:start + count] if mult.size > 1 else mult,
+                       bias[start:start + count] if bias.size > 1 else bias, self.shift, self.bits, self.signed)
+
 
 def make_requant(real_mult, real_bias=0.0, *, bits: int, signed: bool = True) -> Requant:
     """Integer requantizer for out = acc * real_mult + real_bias (both in output-code units)."""

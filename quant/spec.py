@@ -17,6 +17,9 @@ class SpecError(UserError, ValueError):
     """A model spec or quantization setting that cannot be used; the message names the culprit."""
 
 
+MAX_EMBED_DIM = 4096     # quant.nl_layernorm.fit_layernorm's range
+
+
 @dataclass(frozen=True)
 class ViTSpec:
     name: str
@@ -37,6 +40,9 @@ class ViTSpec:
         if self.img_size % self.patch_size:
             raise SpecError(f"model spec '{self.name}': img_size {self.img_size} is not a multiple of "
                             f"patch_size {self.patch_size}")
+        if self.embed_dim > MAX_EMBED_DIM:
+            raise SpecError(f"model spec '{self.name}': embed_dim {self.embed_dim} exceeds {MAX_EMBED_DIM} "
+                            "(the integer LayerNorm's widths)")
         if self.embed_dim % self.num_heads:
             raise SpecError(f"model spec '{self.name}': embed_dim {self.embed_dim} is not a multiple of "
                             f"num_heads {self.num_heads}")

@@ -18,9 +18,10 @@ from quant.checkpoint import load_model, save_model
 from quant.errors import UserError
 from quant.spec import ViTSpec, check_act_bits, default_selectors, resolve_spec
 from quant.vit import VisionTransformer, build_vit
+from quant.paths import CACHE_ROOT
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "models"
+CACHE_DIR = CACHE_ROOT / "models"
 SHIPPED_BITS = (8, 6)
 FLOAT_EPOCHS, QAT_EPOCHS, SELECTOR_EPOCHS = 200, 30, 8
 

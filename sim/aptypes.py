@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from quant.errors import UserError
+from quant.paths import CACHE_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CACHE_DIR = REPO_ROOT / ".cache" / "cpp"
+CACHE_DIR = CACHE_ROOT / "cpp"
 CXX = os.environ.get("HLSGEN_CXX", "g++")
 BASE_CXXFLAGS = (
     "-std=c++17", "-O2",

@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from quant.errors import UserError
-from sim.rtl_emit import no_twin_reason
+from hlsgen.emit_rtl import no_twin_reason
+from quant.paths import CACHE_ROOT, PACKAGES_ROOT, RTL_LIB_DIR
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RTL_DIR = REPO_ROOT / "sim" / "rtl"
-CACHE_DIR = REPO_ROOT / ".cache" / "verilator"
-RUN_DIR = REPO_ROOT / ".cache" / "cocotb_runs"
+RTL_DIR = RTL_LIB_DIR
+CACHE_DIR = CACHE_ROOT / "verilator"
+RUN_DIR = CACHE_ROOT / "cocotb_runs"
 VERILATOR_FLAGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal")
 
 
@@ -224,8 +224,8 @@ def run_cocotb(toplevel: str, sources: list[Path], module: str, *, parameters: M
     if data is not None:
         (run_dir / "tb_data.json").write_text(json.dumps(data))
         env["HLSGEN_TB_DATA"] = str(run_dir / "tb_data.json")
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    if str(PACKAGES_ROOT) not in sys.path:
+        sys.path.insert(0, str(PACKAGES_ROOT))
     runner = get_runner("verilator")
     t0 = time.time()
     old_env = dict(os.environ)
@@ -259,7 +259,7 @@ HARNESS_CFLAGS = os.environ.get("HLSGEN_HARNESS_CFLAGS", "-O1 -std=c++17")   # -
 
 
 def top_sources(rtl_dir: Path) -> list[Path]:
-    from sim.rtl_emit import LIB_FILES
+    from hlsgen.emit_rtl import LIB_FILES
     return [rtl_dir / "vit_top.sv", *(rtl_dir / f for f in LIB_FILES)]
 
 
@@ -424,7 +424,7 @@ def run_top_level(project: str | Path, level: str, images: int | None = None, rt
         exe, build_s, cached = build_external(Path(rtl), rtl_dir / "harness" / "tb_top.cpp")
     else:
         exe, build_s, cached = build_harness(rtl_dir)
-    from sim.rtl_emit import read_inputs
+    from hlsgen.emit_rtl import read_inputs
     codes = read_inputs(project / "data" / "inputs.bin")
     blocks = 1 if level == "block" else None
     if level == "block":
@@ -449,7 +449,7 @@ def run_top_level(project: str | Path, level: str, images: int | None = None, rt
         r = _run_harness_chunks(exe, project / "data" / "weights.bin", codes[:n].astype(np.int8), res_bytes, chunk,
                                 progress, bpc=bpc, lat=lat, trace=rtl is None, blocks=blocks)
     from hlsgen.design import load_design
-    from sim.rtl_cycles import model_layers, per_op, pruned_counts
+    from sim.rtl_cycles import model_by_type, model_layers, per_op, pruned_counts
     design = load_design(project / "design.yaml")
     exact, first, details = True, None, []
     for i, (img, g) in enumerate(zip(r["images"], gold)):
@@ -458,8 +458,10 @@ def run_top_level(project: str | Path, level: str, images: int | None = None, rt
         tokens = list(struct.unpack(f"<{depth}H", g[2 * classes:2 * (classes + depth)]))[:blocks or depth]
         ran = {int(d["name"].split(".")[1]): int(img.get("per_pc", {}).get(str(d["pc"]), 0)) > 4
                for d in prog["descriptors"] if d["op"] == "pkg"}
-        layers = model_layers(design, tokens, pruned_counts(design, tokens, ran), blocks)
+        pruned = pruned_counts(design, tokens, ran)
+        layers = model_layers(design, tokens, pruned, blocks)
         img["model"] = layers
+        img["model_types"] = model_by_type(design, tokens, pruned, blocks)
         details.append({"image": i, "bit_exact": ok, "cycles": img["cycles"], "model_cycles": sum(layers.values()),
                         "tokens": tokens})
         if not ok and first is None:
@@ -467,7 +469,7 @@ def run_top_level(project: str | Path, level: str, images: int | None = None, rt
         exact &= ok
     sim = int(r["images"][0]["cycles"])
     model = sum(r["images"][0]["model"].values())
-    ops = (per_op(prog["descriptors"], r["images"][0].get("per_pc", {}), r["images"][0]["model"])
+    ops = (per_op(prog["descriptors"], r["images"][0].get("per_pc", {}), r["images"][0]["model_types"])
            if rtl is None and not use_cocotb else {})
     return Level(level, exact, n, sim, model, round(sim / model, 4) if model else None, round(build_s, 2),
                  round(r["wall_s"], 2), first, ops, round(r["sim_cycles"] / max(r["seconds"], 1e-9)), details)

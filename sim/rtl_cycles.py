@@ -1,26 +1,34 @@
 """The cycle model at the token counts a simulation actually ran (token selectors make them data
 dependent), and the per-op-type comparison of simulated and modelled cycles.
 
-`model_layers(design, tokens, pruned, blocks)` builds the ops of hlsgen.schedule.frame_ops with the given
-token count per block and pruned count per selector and evaluates each op's `cycles(design)`:
-{op name: cycles}. `per_op(...)` sums a run's per-descriptor cycles (harness trace) by op type.
+`model_layers(design, tokens, pruned, blocks)` costs the steps of hlsgen.schedule.frame_ops with the
+given token count per block and pruned count per selector: {op name: cycles}. `per_op(...)` sums a
+run's per-descriptor cycles (harness trace) by the op type each descriptor's step reports under
+(program.json) next to the model's cycles of the same op types.
 """
 from __future__ import annotations
 
-from hlsgen.schedule import frame_ops
+from hlsgen.schedule import by_report_type, frame_ops
 
-KINDS = {"ln1": "layernorm", "ln2": "layernorm", "norm": "layernorm", "qkv": "linear_binary",
-         "proj": "linear_binary", "fc1": "linear_binary", "fc2": "linear_binary", "attn_qk": "attn_qk",
-         "softmax": "softmax", "attn_av": "attn_av", "patch_embed": "linear_int8", "head": "linear_int8",
-         "selector": "token_select"}
+
+def model_steps(design, tokens: list[int], pruned: dict[int, int], blocks: int | None = None) -> list:
+    """The steps of blocks 0 .. blocks-1 (all) run on tokens[b] tokens; the selector before block b
+    scored tokens[b-1] - 1 tokens and pruned pruned[b] of them."""
+    nblocks = design.spec.depth if blocks is None else blocks
+    sel = {p.block: pruned.get(p.block, 0) for p in design.selectors if p.block < nblocks}
+    return frame_ops(design.spec, tokens[:nblocks], sel)
 
 
 def model_layers(design, tokens: list[int], pruned: dict[int, int], blocks: int | None = None) -> dict[str, int]:
-    """{op name: modelled cycles} for blocks 0 .. blocks-1 (all) run on tokens[b] tokens; the selector
-    before block b scored tokens[b-1] - 1 tokens and pruned pruned[b] of them."""
-    nblocks = design.spec.depth if blocks is None else blocks
-    sel = {p.block: pruned.get(p.block, 0) for p in design.selectors if p.block < nblocks}
-    return {op.name: op.cycles(design) for op in frame_ops(design.spec, tokens[:nblocks], sel)}
+    """{op name: modelled cycles} (model_steps summed per op)."""
+    out: dict[str, int] = {}
+    for step in model_steps(design, tokens, pruned, blocks):
+        out[step.name] = out.get(step.name, 0) + step.cycles(design)
+    return out
+
+
+def model_by_type(design, tokens: list[int], pruned: dict[int, int], blocks: int | None = None) -> dict[str, int]:
+    return by_report_type(model_steps(design, tokens, pruned, blocks), lambda s: s.cycles(design))
 
 
 def pruned_counts(design, tokens: list[int], pkg_ran: dict[int, bool]) -> dict[int, int]:
@@ -35,20 +43,14 @@ def pruned_counts(design, tokens: list[int], pkg_ran: dict[int, bool]) -> dict[i
 
 
 def per_op(descriptors: list[dict], per_pc: dict, model: dict[str, int]) -> dict:
-    """Cycles per op type, simulated (descriptors of ops in `model`) vs modelled; fc1 carries the
-    fused GELU, residual adds are fused (0 cycles)."""
+    """Cycles per op type, simulated (descriptors of a step: those with a 'type') vs modelled (`model`:
+    {op type: cycles}, model_by_type)."""
     out: dict[str, dict] = {}
-    names: set[str] = set()
     for pc, cyc in per_pc.items():
-        name = descriptors[int(pc)]["name"]
-        kind = KINDS.get(name.rsplit(".", 1)[-1])
-        if kind is None or name not in model:
+        kind = descriptors[int(pc)].get("type")
+        if kind is None or kind not in model:
             continue
-        rec = out.setdefault(kind, {"sim": 0, "model": 0})
-        rec["sim"] += int(cyc)
-        if name not in names:
-            names.add(name)
-            rec["model"] += model[name] + (model.get(name[:-3] + "gelu", 0) if name.endswith("fc1") else 0)
+        out.setdefault(kind, {"sim": 0, "model": model[kind]})["sim"] += int(cyc)
     for rec in out.values():
         rec["ratio"] = round(rec["sim"] / rec["model"], 4) if rec["model"] else None
     return dict(sorted(out.items()))

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Mapping
 
 from quant.errors import UserError
-from sim.rtl_emit import no_twin_reason
+from hlsgen.emit_rtl import no_twin_reason
+from quant.paths import CACHE_ROOT, RTL_LIB_DIR
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RTL_DIR = REPO_ROOT / "sim" / "rtl"
-CACHE_DIR = REPO_ROOT / ".cache" / "synth"
+RTL_DIR = RTL_LIB_DIR
+CACHE_DIR = CACHE_ROOT / "synth"
 
 LUTRAM = {"RAM32M16": 8, "RAM64M8": 8, "RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM32X1S": 1,
           "RAM64X1S": 1, "RAM128X1D": 4, "RAM128X1S": 2, "RAM256X1S": 4, "RAM256X1D": 8, "RAM512X1S": 8}
@@ -49,7 +49,7 @@ def _yosys() -> list[str]:
 
 def _env() -> dict:
     env = dict(os.environ)
-    env.setdefault("YOWASP_CACHE_DIR", str(REPO_ROOT / ".cache" / "yowasp"))
+    env.setdefault("YOWASP_CACHE_DIR", str(CACHE_ROOT / "yowasp"))
     return env
 
 
@@ -155,25 +155,25 @@ def project_parts(cfg: dict, selectors: bool = False) -> dict:
     c = cfg
     g = {f"G_{k}": c[f"G_{k}"] for k in ("W", "KB", "BB", "AB", "OW")}
     parts = {
-        "binary": {"D": c["D"], "M": c["M"], "KB": c["KB"], "N": c["N"], "PE": c["PE"], "SIMD": c["SIMD"], "GL": c["GL"],
+        "binary": {"D": c["D"], "M": c["M"], "KB": c["KB"], "N": c["N"], "PE": c["PE"], "SIMD": c["SIMD"], "GL": c["GELU_LANES"],
                    "TWB": c["B_TWB"], "WPR": c["B_WPR"], "BIAS_W": c["BIAS_W"], "SH_MIN": c["B_SH_MIN"],
                    "SH_MAX": c["B_SH_MAX"], "G_IN": c["G_IN"], **g},
-        "int8": {"D": c["D"], "KB": c["KB"], "N": c["N"], "CLS": c["CLS"], "PE": c["IPE"], "SIMD": c["ISIMD"],
+        "int8": {"D": c["D"], "KB": c["KB"], "N": c["N"], "CLS": c["CLS"], "PE": c["I8_PE"], "SIMD": c["I8_SIMD"],
                  "TWB": c["I_TWB"], "WPR": c["I_WPR"], "BIAS_W": c["BIAS_W"], "SH_MIN": c["I_SH_MIN"],
                  "SH_MAX": c["I_SH_MAX"], "C": c["C"], "IMG": c["IMG"], "P": c["P"]},
-        "attention": {"D": c["D"], "HD": c["HD"], "KB": c["KB"], "N": c["N"], "PE": c["APE"], "SIMD": c["ASIMD"],
+        "attention": {"D": c["D"], "HD": c["HD"], "KB": c["KB"], "N": c["N"], "PE": c["ATT_PE"], "SIMD": c["ATT_SIMD"],
                       "SEW": c["SEW"], "BIAS_W": c["BIAS_W"]},
-        "softmax": {"L": c["SML"], "N": c["N"], "SEW": c["SEW"], "KB": c["KB"],
+        "softmax": {"L": c["SOFTMAX_LANES"], "N": c["N"], "SEW": c["SEW"], "KB": c["KB"],
                     **{k: c[f"E_{k}"] for k in ("DW", "NB", "IMB", "PF", "LF", "AB", "ZB", "RM", "QB", "SW", "IW")}},
-        "layernorm": {"L": c["LNL"], "D": c["D"], "KB": c["KB"], "NLN": c["NLN"], "BIAS_W": c["BIAS_W"],
+        "layernorm": {"L": c["LN_LANES"], "D": c["D"], "KB": c["KB"], "NLN": c["NLN"], "BIAS_W": c["BIAS_W"],
                       **{k: c[f"L_{k}"] for k in ("MMB", "SDB", "FF", "MAN", "SEG", "RF", "CF")}},
     }
     if selectors:
-        parts["select"] = {"D": c["D"], "M": c["M"], "KB": c["KB"], "N": c["N"], "H": c["H"], "L": c["SELL"],
-                           "GL": c["GL"], "BIAS_W": c["BIAS_W"], "SCW": c["SCW"], "SPARE": c["NP2"] - 1,
+        parts["select"] = {"D": c["D"], "M": c["M"], "KB": c["KB"], "N": c["N"], "H": c["H"], "L": c["SELECT_LANES"],
+                           "GL": c["GELU_LANES"], "BIAS_W": c["BIAS_W"], "SCW": c["SCW"], "SPARE": c["NP2"] - 1,
                            "GROW": c["N"], "PROW": c["N"] + 1, "G_IN": c["G_IN"], **g}
-        parts["select: package token"] = {"D": c["D"], "KB": c["KB"], "N": c["N"], "PE": c["APE"],
-                                          "SIMD": c["ASIMD"], "SPARE": c["NP2"] - 1, "PROW": c["N"] + 1}
+        parts["select: package token"] = {"D": c["D"], "KB": c["KB"], "N": c["N"], "PE": c["ATT_PE"],
+                                          "SIMD": c["ATT_SIMD"], "SPARE": c["NP2"] - 1, "PROW": c["N"] + 1}
     out = {name: (*ENGINE_FILES[name], params) for name, params in parts.items()}
     bufs = {"X": (16, c["D"]), "A": (c["KB"], c["D"]), "QKV": (c["KB"], 3 * c["D"]), "QKV copy": (c["KB"], 3 * c["D"]),
             "H": (c["KB"], c["M"]), "S": (c["SEW"], c["N"])}

@@ -5,10 +5,11 @@ import pytest
 
 from hlsgen.board import resolve_board
 from hlsgen.design import PAR_FIELDS, DesignPoint, Parallelism, allowed_values
-from hlsgen.ops import (GOLDEN_NAMES, OP_TYPES, AttnAV, AttnQK, Ctx, Gelu, LayerNorm, LinearBinary, LinearInt8,
-                        Softmax, TokenSelect, cdiv, clog2, op_bound, pipeline)
+from hlsgen.arch import Ctx, cdiv, clog2, pipeline
+from hlsgen.ops import (GOLDEN_NAMES, OP_TYPES, AttnAV, AttnQK, ImageLoad, LayerNorm, LinearBinary, LinearInt8,
+                        Softmax, op_bound, report_type, token_select_steps)
 from hlsgen.ops_resources import (ENGINES, Dims, binary_lut_per_lane, int8_engine, mem_cost, uram_cost)
-from hlsgen.schedule import ScheduleError, build_schedule, macs_per_frame
+from hlsgen.schedule import ScheduleError, build_schedule, macs_per_frame, op_names, trace_keys
 from quant.spec import PRESETS, SelectorPlacement, default_selectors
 
 ONES = {f: 1 for f in PAR_FIELDS}
@@ -56,19 +57,20 @@ def test_linear_int8_hand_computed():
     depth = 2 + 3 + (4 - 1) + 1 + 0 + 1 + 4 + 1      # read, mult, chain of 4, unpack, tree(1), acc, req, write
     assert cycles(op, c) == 8 + (l + 1 * max(comp, l) + max(comp, l_last) + comp) + depth
     assert op_bound(op.parts(c)) == "memory"
-    pre = LinearInt8("pe", rows=2, K=4, O=2, extra_bytes_per_ch=6, preload_bytes=40)
+    pre = LinearInt8("pe", rows=2, K=4, O=2, extra_bytes_per_ch=6)
     c = ctx(bpc=8.0, lat=1, i8_pe=2, i8_simd=4)
     tile = cdiv(2 * (4 + 6 + 6), 8) + 1
-    assert cycles(pre, c) == (8 + tile + 2 + (2 + 3 + 3 + 1 + 0 + 1 + 4 + 1 + 1)) + (cdiv(40, 8) + 1)
+    assert cycles(pre, c) == 8 + tile + 2 + (2 + 3 + 3 + 1 + 0 + 1 + 4 + 1 + 1)
+    assert cycles(ImageLoad("pe", 40), c) == cdiv(40, 8) + 1
 
 
 def test_attention_hand_computed():
-    qk = AttnQK("qk", heads=2, nq=5, nk=5, d=8)
+    qk = AttnQK("qk", nq=5, nk=5, d=8, head=1)
     c = ctx(att_pe=2, att_simd=4)
     # 3 key tiles (2,2,1), 2 steps over d; load = keys x steps, compute = 5 queries x 2 steps
     per_head = 8 + (4 + max(10, 4) + max(10, 2) + 10) + (2 + 3 + 3 + 1 + 0 + 1 + 4 + 1)
-    assert cycles(qk, c) == 2 * per_head
-    av = AttnAV("av", heads=1, nq=5, nk=5, d=8)
+    assert cycles(qk, c) == per_head
+    av = AttnAV("av", nq=5, nk=5, d=8)
     c = ctx(att_pe=4, att_simd=2)
     # 2 channel tiles, compute 5 x ceil(5/2) = 15, load 5 token rows; depth: chain of 2
     assert cycles(av, c) == 8 + (5 + 15 + 15) + (2 + 3 + 1 + 1 + 0 + 1 + 4 + 1)
@@ -76,25 +78,34 @@ def test_attention_hand_computed():
 
 def test_nonlinear_hand_computed():
     # softmax: per head 8 + (rows + 2) * ceil(10/4) + (2 + 2*2 + 8 + 12 + 2 + 1)
-    assert cycles(Softmax("s", heads=2, nq=3, nk=10), ctx(softmax_lanes=4)) == 2 * (8 + 5 * 3 + 29)
+    assert cycles(Softmax("s", rows=3, width=10), ctx(softmax_lanes=4)) == 8 + 5 * 3 + 29
     # layernorm: 8 + (rows + 1) * ceil(16/4) + (2 + 2 + 2 + 12 + 2 + 4 + 1)
     assert cycles(LayerNorm("l", rows=3, dim=16), ctx(ln_lanes=4)) == 8 + 4 * 4 + 25
     # fused GELU: 8 outputs per step but 2 lanes -> 4 cycles instead of 1 per (token, tile) step
-    g = Gelu("g", rows=2, K=8, O=8)
+    fc1 = LinearBinary("fc1", rows=2, K=8, O=8, out="gelu")
     c = ctx(pe=8, simd=8, gelu_lanes=2)          # 1 tile, load = 1 cycle
-    assert cycles(g, c) == ((1 + 2 * 4) - (1 + 2 * 1)) + 8
-    assert cycles(g, ctx(pe=8, simd=8, gelu_lanes=8)) == 8   # enough lanes: depth only
+    gelu = [p for p in fc1.parts(c) if p.engine == "gelu"]
+    assert len(gelu) == 1 and gelu[0].cycles == ((1 + 2 * 4) - (1 + 2 * 1)) + 8
+    enough = [p for p in fc1.parts(ctx(pe=8, simd=8, gelu_lanes=8)) if p.engine == "gelu"]
+    assert enough[0].cycles == 8                  # enough lanes: depth only
 
 
 def test_token_selector_worst_vs_expected():
     c = ctx(lat=5, pe=8, simd=8, gelu_lanes=8, att_pe=8, att_simd=8, i8_pe=8, i8_simd=8, softmax_lanes=8,
             ln_lanes=8, select_lanes=8)
-    worst = TokenSelect("t", n_in=197, n_pruned=196, dim=384, heads=6)
-    expected = TokenSelect("t", n_in=197, n_pruned=59, dim=384, heads=6)
-    none = TokenSelect("t", n_in=197, n_pruned=0, dim=384, heads=6)
-    assert cycles(worst, c) > cycles(expected, c) > cycles(none, c) > 0
-    assert {p.engine for p in worst.parts(c)} == {"layernorm", "int8", "gelu", "select", "softmax", "attention"}
-    assert "attention" not in {p.engine for p in none.parts(c)}     # nothing pruned: no package token
+    def steps(pruned):
+        return token_select_steps("blocks.3.selector", n_in=197, n_pruned=pruned, dim=384, heads=6)
+
+    def total(st):
+        return sum(cycles(s, c) for s in st)
+    worst, expected, none = steps(196), steps(59), steps(0)
+    assert total(worst) > total(expected) > total(none) > 0
+    assert {p.engine for s in worst for p in s.parts(c)} == {"layernorm", "int8", "gelu", "select", "softmax",
+                                                             "attention"}
+    # nothing pruned: the package softmax, package token and compaction steps exist but cost nothing
+    assert [s.name for s in none] == [s.name for s in worst] and len(none) == 1 + 6 + 2 + 6 + 4 + 3
+    assert sum(cycles(s, c) for s in none if s.engine == "attention") == 0
+    assert {report_type(s) for s in worst} == {"token_select"}
 
 
 def test_memory_mapping():
@@ -168,23 +179,31 @@ def test_schedule_names_golden_and_tokens():
     exp = build_schedule(spec, sel, "expected")
     worst = build_schedule(spec, sel, "worst")
     dense = build_schedule(spec)
-    names = [op.name for op in dense.ops]
+    names = op_names(dense.ops)
     assert names[0] == "patch_embed" and names[-2:] == ["norm", "head"]       # golden trace keys
-    assert names[1:13] == [f"blocks.0.{n}" for n in ("ln1", "qkv", "attn_qk", "softmax", "attn_av", "proj",
-                                                     "residual1", "ln2", "fc1", "gelu", "fc2", "residual2")]
-    assert [op.name for op in exp.ops if op.golden == "token_select"] == ["blocks.3.selector", "blocks.6.selector",
-                                                                          "blocks.9.selector"]
-    assert len(dense.ops) == 1 + 12 * 12 + 2
-    assert len(exp.ops) == len(dense.ops) + 3 and [op.name for op in exp.ops] == [op.name for op in worst.ops]
-    assert {op.golden for op in exp.ops} | {"requantize"} == set(GOLDEN_NAMES)
+    assert names[1:10] == [f"blocks.0.{n}" for n in ("ln1", "qkv", "attn_qk", "softmax", "attn_av", "proj",
+                                                     "ln2", "fc1", "fc2")]
+    # GELU and the residual adds are fused: their traces come from fc1 / proj / fc2
+    assert trace_keys(dense.ops)[1:13] == [f"blocks.0.{n}" for n in (
+        "ln1", "qkv", "attn_qk", "softmax", "attn_av", "proj", "residual1", "ln2", "fc1", "gelu", "fc2", "residual2")]
+    # attention runs head by head: qk(h), softmax(h), av(h)
+    block0 = [(type(op).__name__, getattr(op, "head", None)) for op in dense.ops if op.name.startswith("blocks.0.attn")
+              or op.name == "blocks.0.softmax"]
+    assert block0 == [(t, h) for h in range(spec.num_heads) for t in ("AttnQK", "Softmax", "AttnAV")]
+    assert [n for n in op_names(exp.ops) if ".selector" in n] == ["blocks.3.selector", "blocks.6.selector",
+                                                                  "blocks.9.selector"]
+    assert len(op_names(dense.ops)) == 1 + 12 * 9 + 2
+    assert [op.name for op in exp.ops] == [op.name for op in worst.ops]
+    assert {op.golden for op in exp.ops} | {"requantize", "gelu", "residual_add"} == set(GOLDEN_NAMES)
     assert all(t.golden in GOLDEN_NAMES and t.engine for t in OP_TYPES)
     # expected: 1 + round(r * 196) + 1 tokens after each selector; worst: nothing pruned, no package
     assert exp.tokens == (197,) * 3 + (139,) * 3 + (98,) * 3 + (69,) * 3
     assert worst.tokens == (197,) * 12
     assert dense.tokens == (197,) * 12
-    sel_ops = [op for op in exp.ops if op.golden == "token_select"]
+    sel_ln = [op for op in exp.ops if op.name.endswith(".selector") and isinstance(op, LayerNorm)]
+    pkg = [op for op in exp.ops if type(op).__name__ == "PackageToken"]
     # scored = all but the class token (the previous package token included), pruned = scored - kept
-    assert [(op.n_in, op.n_pruned) for op in sel_ops] == [(197, 59), (139, 42), (98, 30)]
+    assert [(op.rows + 1, p.n_pruned) for op, p in zip(sel_ln, pkg)] == [(197, 59), (139, 42), (98, 30)]
     assert macs_per_frame(PRESETS["deit_base"])["binary"] == pytest.approx(16.7e9, rel=0.01)
 
 
@@ -216,4 +235,4 @@ def test_op_contract_on_a_design_point():
     assert d8.predict().resources["lut"] > p.resources["lut"]
     r = ops[1].resources(d)
     assert set(r) == {"lut", "ff", "dsp", "bram36", "uram"}
-    assert ops[0].requantizer().resources(d)["dsp"] == par.i8_pe
+    assert ops[1].requantizer().resources(d)["dsp"] == par.i8_pe

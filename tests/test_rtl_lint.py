@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from sim.cosim import RTL_DIR, tool_env, verilator_version
-from sim.rtl_emit import LIB_FILES
+from hlsgen.emit_rtl import LIB_FILES
 
 UNITS = [
     ("hg_requant.sv", {}), ("hg_requant.sv", {"ACC_W": 12, "SH_MIN": 11, "SH_MAX": 17}),
@@ -50,6 +50,6 @@ def test_generated_top_lint_clean(tmp_path, prune):
     rtl = tmp_path / "p" / "rtl"
     out = _lint([rtl / "vit_top.sv", *(rtl / f for f in LIB_FILES)], "vit_top", {}, rtl)
     assert out == "", out
-    from sim.rtl_emit import rtl_files                     # deterministic: the same files again
+    from hlsgen.emit_rtl import rtl_files                     # deterministic: the same files again
     again = rtl_files(g.design, g.project.lowered.im)
     assert all((tmp_path / "p" / rel).read_bytes() == data for rel, data in again.items())

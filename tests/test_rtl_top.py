@@ -16,7 +16,7 @@ import pytest
 
 from hlsgen.cli import main as hlsgen_main
 from sim.cosim import SimError, run_top_level
-from sim.rtl_emit import read_inputs, result_bytes
+from hlsgen.emit_rtl import read_inputs, result_bytes
 
 TOL = 0.05
 _IM: dict = {}                 # project -> the IntModel its data files were made from

@@ -18,7 +18,7 @@ from quant.nl_gelu import fit_gelu, gelu_codes, gelu_int
 from quant.nl_layernorm import fit_layernorm, fit_rsqrt, rsqrt_int
 from sim.cocotb_tests.tbutil import pack
 from sim.cosim import run_cocotb, rtl_sources
-from sim.rtl_emit import (exp_ports, exp_widths, gelu_ports, gelu_widths, layernorm_ports, layernorm_widths,
+from hlsgen.emit_rtl import (exp_ports, exp_widths, gelu_ports, gelu_widths, layernorm_ports, layernorm_widths,
                           round_bias, rsqrt_rom_svh, softmax_ports, softmax_widths)
 
 STREAM = "sim.cocotb_tests.tb_stream"
@@ -228,7 +228,7 @@ def test_gelu(width):
 def test_rsqrt_rom_is_current():
     from sim.cosim import RTL_DIR
     assert (RTL_DIR / "hg_rsqrt_rom.svh").read_text() == rsqrt_rom_svh(fit_rsqrt()), \
-        "regenerate sim/rtl/hg_rsqrt_rom.svh with sim.rtl_emit.rsqrt_rom_svh(fit_rsqrt())"
+        "regenerate sim/rtl/hg_rsqrt_rom.svh with hlsgen.emit_rtl.rsqrt_rom_svh(fit_rsqrt())"
 
 
 def _rsqrt_run(v):

@@ -44,7 +44,7 @@ def design_dict(par: dict) -> dict:
 
 def project(work: Path, name: str, par: dict) -> Path:
     from hlsgen.cmd_generate import generate
-    from sim.rtl_emit import emit_rtl
+    from hlsgen.emit_rtl import emit_rtl
     out = work / name
     yml = work / f"{name}.yaml"
     yml.write_text(yaml.safe_dump(design_dict(par), sort_keys=False))

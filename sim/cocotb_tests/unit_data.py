@@ -15,7 +15,7 @@ from quant.intops import requantize
 from quant.nl_exp import softmax_int
 from quant.nl_gelu import gelu_codes, gelu_int
 from sim.cocotb_tests.tbutil import pack
-from sim.rtl_emit import (gelu_ports, gelu_widths, layernorm_ports, layernorm_widths, round_bias, softmax_ports,
+from hlsgen.emit_rtl import (gelu_ports, gelu_widths, layernorm_ports, layernorm_widths, round_bias, softmax_ports,
                           softmax_widths)
 
 STREAM = "sim.cocotb_tests.tb_stream"

@@ -15,7 +15,7 @@ module hg_bin_engine #(
     parameter int PE = 1, parameter int SIMD = 2, parameter int GL = 1,
     parameter int TWB = 256, parameter int WPR = 2, parameter int BIAS_W = 32,
     parameter int SH_MIN = 0, parameter int SH_MAX = 47,
-    // GELU widths (sim.rtl_emit.gelu_widths)
+    // GELU widths (hlsgen.emit_rtl.gelu_widths)
     parameter int G_IN = 16, parameter int G_W = 17, parameter int G_KB = 17, parameter int G_BB = 18,
     parameter int G_AB = 17, parameter int G_OW = 16
 ) (

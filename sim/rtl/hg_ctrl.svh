@@ -1,16 +1,16 @@
 // hg_ctrl.svh: the controller of vit_top (included in its module body). It runs the descriptor
-// table prog(0 .. PROG_LEN-1) (hg_prog.svh, written by sim.rtl_emit) one op at a time:
-//   FETCH (decode) -> GAP (OP_GAP cycles: ap handshake + address setup, hlsgen.ops.OP_OVERHEAD)
+// table prog(0 .. PROG_LEN-1) (hg_prog.svh, written by hlsgen.emit_rtl) one op at a time:
+//   FETCH (decode) -> GAP (OP_GAP cycles: ap handshake + address setup) -> the step costs OP_OVERHEAD
 //   -> START (one engine start pulse) -> RUN (until the engine's done) -> next descriptor.
-// Descriptor layout (LSB first; sim.rtl_emit.DESC_FIELDS):
+// Descriptor layout (LSB first; hlsgen.emit_rtl.DESC_FIELDS):
 //   op 4 | block 5 | block_start 1 | rows_from_n 1 | rows 9 | w_off 32 | K 13 | O 13 | bbytes 3 | npos 10 |
 //   src 2 | mode 2 | col 13 | shift 6 | bits 5 | pidx 6 | head 5 | r0 9 | av 1 | icol 13 | rows_m1 1 |
 //   cond 1 | orow 9 | sub 3
 // rows: `rows`, or (rows_from_n) the current token count n (minus 1 with rows_m1: a selector's scored
 // tokens). cond: skip the op when the last token selector pruned nothing (package-token ops).
-localparam int OP_END = 0, OP_PRE = 1, OP_I8 = 2, OP_LN = 3, OP_BIN = 4, OP_ATT = 5, OP_SM = 6, OP_RES = 7;
-localparam int OP_SEL = 8, OP_PKG = 9;
-localparam int OP_GAP = 1;
+// The op codes OP_* and the step overhead come from hg_arch.svh (hlsgen/arch.py, shared with the model
+// and the HLS C++): FETCH + START + the done cycle are CTRL_CYCLES, the GAP makes up the rest.
+localparam int OP_GAP = OP_OVERHEAD - CTRL_CYCLES;
 
 logic [191:0] dsc;
 logic [3:0]   d_op;

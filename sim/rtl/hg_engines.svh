@@ -13,7 +13,7 @@ logic [D-1:0]   b_xwen;
 logic [D*16-1:0] b_xwd;
 logic [M-1:0]   b_hwen;
 logic [M*KB-1:0] b_hwd;
-hg_bin_engine #(.D(D), .M(M), .KB(KB), .N(N), .PE(PE), .SIMD(SIMD), .GL(GL), .TWB(B_TWB), .WPR(B_WPR),
+hg_bin_engine #(.D(D), .M(M), .KB(KB), .N(N), .PE(PE), .SIMD(SIMD), .GL(GELU_LANES), .TWB(B_TWB), .WPR(B_WPR),
                 .BIAS_W(BIAS_W), .SH_MIN(B_SH_MIN), .SH_MAX(B_SH_MAX), .G_IN(G_IN), .G_W(G_W), .G_KB(G_KB),
                 .G_BB(G_BB), .G_AB(G_AB), .G_OW(G_OW)) u_bin (
     .clk, .rst, .start(st_bin), .K(d_K), .O(d_O), .rows(rows_op), .src(d_src), .mode(d_mode), .col_off(d_col),
@@ -42,7 +42,7 @@ logic [M*KB-1:0] i_hwd;
 logic [N-1:0] i_swen;
 logic [N*SEW-1:0] i_swd;
 logic [D/2*KB-1:0] sel_glob;
-hg_i8_engine #(.D(D), .M(M), .KB(KB), .N(N), .CLS(CLS), .PE(IPE), .SIMD(ISIMD), .TWB(I_TWB), .WPR(I_WPR),
+hg_i8_engine #(.D(D), .M(M), .KB(KB), .N(N), .CLS(CLS), .PE(I8_PE), .SIMD(I8_SIMD), .TWB(I_TWB), .WPR(I_WPR),
                .BIAS_W(BIAS_W), .SH_MIN(I_SH_MIN), .SH_MAX(I_SH_MAX), .C(C), .IMG(IMG), .P(P)) u_i8 (
     .clk, .rst, .start(st_i8), .K(d_K), .O(d_O), .rows(rows_op), .src(d_src), .mode(d_mode), .icol(d_icol),
     .ocol0(d_col), .arow(d_r0), .orow0(d_orow), .shift(d_shift),
@@ -62,7 +62,7 @@ logic [N-1:0] t_swen;
 logic [N*SEW-1:0] t_swd;
 logic [D-1:0] t_awen;
 logic [D*KB-1:0] t_awd;
-hg_att_engine #(.D(D), .HD(HD), .KB(KB), .N(N), .PE(APE), .SIMD(ASIMD), .SEW(SEW), .BIAS_W(BIAS_W)) u_att (
+hg_att_engine #(.D(D), .HD(HD), .KB(KB), .N(N), .PE(ATT_PE), .SIMD(ATT_SIMD), .SEW(SEW), .BIAS_W(BIAS_W)) u_att (
     .clk, .rst, .start(st_att), .av(d_av), .head(d_head), .n(rows_op), .rq_mult(rq_m(d_pidx)),
     .rq_bias_r(rq_br(d_pidx)), .rq_shift(rq_sh(d_pidx)), .rq_bits(rq_bits(d_pidx)), .done(att_done),
     .qkv_raddr1(t_qra1), .qkv_rdata1(q_rd1), .qkv_raddr2(t_qra2), .qkv_rdata2(q_rd2), .s_raddr(t_sra), .s_rdata(s_rd),
@@ -74,7 +74,7 @@ logic        m_swe;
 logic [8:0]  m_sra, m_swa;
 logic [N-1:0] m_swen;
 logic [N*SEW-1:0] m_swd;
-hg_sm_engine #(.L(SML), .N(N), .SEW(SEW), .KB(KB), .DW(E_DW), .NB(E_NB), .IMB(E_IMB), .PF(E_PF), .LF(E_LF),
+hg_sm_engine #(.L(SOFTMAX_LANES), .N(N), .SEW(SEW), .KB(KB), .DW(E_DW), .NB(E_NB), .IMB(E_IMB), .PF(E_PF), .LF(E_LF),
                .AB(E_AB), .ZB(E_ZB), .RM(E_RM), .QB(E_QB), .SW(E_SW), .IW(E_IW)) u_sm (
     .clk, .rst, .start(st_sm), .rows(rows_op), .row0(d_r0),
     .width(d_mode == 2'd1 ? sel_pruned : d_mode == 2'd2 ? 9'(d_K) : rows_op), .n_clamp(sm_nc(d_pidx)), .inv_mult(sm_im(d_pidx)),
@@ -87,7 +87,7 @@ logic        l_awe;
 logic [8:0]  l_xra, l_awa;
 logic [D-1:0] l_awen;
 logic [D*KB-1:0] l_awd;
-hg_ln_engine #(.L(LNL), .D(D), .KB(KB), .NLN(NLN), .MMB(L_MMB), .SDB(L_SDB), .FF(L_FF), .MAN(L_MAN),
+hg_ln_engine #(.L(LN_LANES), .D(D), .KB(KB), .NLN(NLN), .MMB(L_MMB), .SDB(L_SDB), .FF(L_FF), .MAN(L_MAN),
                .SEG(L_SEG), .RF(L_RF), .CF(L_CF), .BIAS_W(BIAS_W)) u_ln (
     .clk, .rst, .start(st_ln), .idx(d_pidx), .rows(rows_op), .r0(d_r0), .mean_mult(ln_mm(d_pidx)),
     .mean_shift(ln_ms(d_pidx)), .eps_term(ln_eps(d_pidx)), .sqrt_dim(ln_sd(d_pidx)), .fsh(ln_fsh(d_pidx)),
@@ -119,7 +119,7 @@ always_comb begin                  // the sub-op's requantizer: GELU out / mean 
         default: begin v_qm = 20'($signed(rq_m(d_pidx))); v_qb = rq_br(d_pidx); v_qs = rq_sh(d_pidx); v_qbits = rq_bits(d_pidx); end
     endcase
 end
-hg_sel_engine #(.D(D), .M(M), .KB(KB), .N(N), .H(H), .L(SELL), .GL(GL), .BIAS_W(BIAS_W), .SCW(SCW),
+hg_sel_engine #(.D(D), .M(M), .KB(KB), .N(N), .H(H), .L(SELECT_LANES), .GL(GELU_LANES), .BIAS_W(BIAS_W), .SCW(SCW),
                 .SPARE(NP2 - 1), .GROW(N), .PROW(N + 1), .G_IN(G_IN), .G_W(G_W), .G_KB(G_KB), .G_BB(G_BB),
                 .G_AB(G_AB), .G_OW(G_OW)) u_sel (
     .clk, .rst, .start(st_sel), .sub(d_sub), .rows(rows_op), .g_k(gl_k(d_pidx)), .g_b(gl_b(d_pidx)),
@@ -133,7 +133,7 @@ logic        k_xwe;
 logic [8:0]  k_xra, k_sra, k_xrow;
 logic [D-1:0] k_xwen;
 logic [D*16-1:0] k_xwd;
-hg_pkg_engine #(.D(D), .KB(KB), .N(N), .PE(APE), .SIMD(ASIMD), .SPARE(NP2 - 1), .PROW(N + 1)) u_pkg (
+hg_pkg_engine #(.D(D), .KB(KB), .N(N), .PE(ATT_PE), .SIMD(ATT_SIMD), .SPARE(NP2 - 1), .PROW(N + 1)) u_pkg (
     .clk, .rst, .start(st_pkg), .m(sel_pruned), .done(pkg_done), .pidx_addr(v_pidx_addr), .pidx_data(v_pidx),
     .x_raddr(k_xra), .x_rdata(x_rd), .s_raddr(k_sra), .s_rdata(s_rd), .x_we(k_xwe), .x_wrow(k_xrow),
     .x_wen(k_xwen), .x_wdata(k_xwd));

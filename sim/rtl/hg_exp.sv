@@ -2,7 +2,7 @@
 //   n = min(-d, n_clamp); z = (n * inv_mult) >> inv_shift; p = z * ln2 - (n << g);
 //   L = clamp(round(a * round((p + b)^2 / 2^sqs) / 2^lf) + c, 2^(lf-1), 2^lf); out = round(L / 2^(z+guard))
 // All rounding is round-half-up (x + 2^(s-1)) >>> s, s = 0 passes. Coefficients and shifts are runtime
-// inputs (per layer); widths are compile-time maxima computed by sim.rtl_emit from the layers' params:
+// inputs (per layer); widths are compile-time maxima computed by hlsgen.emit_rtl from the layers' params:
 // DW input, NB = bits(n_clamp), IMB = bits(inv_mult), PF = max p_frac, LF = max l_frac, AB = bits(a),
 // ZB = bits(z_max). Latency 8 (hlsgen.ops.EXP_DEPTH). in_tag rides along.
 module hg_exp #(

@@ -2,7 +2,7 @@
 //   ax = |x|; u = round(ax * k / 2^fi); v = min(u, b) - b; sq = round(v^2 / 2^W);
 //   e = round(a * sq / 2^W) + 2^W; g = (x << W) + ax * e; out = round(g / 2^osh)
 // with round = round-half-up ((x + 2^(s-1)) >>> s). k, b, a, fi, W (wf) and osh = fi + W + 1 - out_frac
-// are runtime (per layer) values; IN_W, W, KB, BB, AB, OW compile-time maxima (sim.rtl_emit.gelu_widths).
+// are runtime (per layer) values; IN_W, W, KB, BB, AB, OW compile-time maxima (hlsgen.emit_rtl.gelu_widths).
 // 6 stages: |x|*k; round, clip, square; *a; round + 1; *|x| + x<<W; round.
 module hg_gelu #(
     parameter int IN_W = 16,

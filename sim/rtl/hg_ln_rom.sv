@@ -1,6 +1,6 @@
 // hg_ln_rom: the LayerNorm affine constants of the design, word {ln index, beat} = L int16 multipliers
 // followed by L biases (with the rounding constant folded in, BIAS_W bits each); synchronous read.
-// The contents (an initial block) are generated per design: hg_ln_rom.svh (sim.rtl_emit).
+// The contents (an initial block) are generated per design: hg_ln_rom.svh (hlsgen.emit_rtl).
 module hg_ln_rom #(
     parameter int L = 8,
     parameter int D = 64,

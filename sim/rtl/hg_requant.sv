@@ -2,11 +2,11 @@
 // Numerics: quant.intops.requantize (the golden Requant). One DSP48E2 (27x18 multiply, 48-bit
 // post-adder), then an arithmetic barrel shift and a clamp in LUTs. The port `bias_r` is the bias
 // WITH the rounding constant 2^(shift-1) folded in (added once per channel where the constants are
-// loaded or generated: sim.rtl_emit.round_bias). Latency 4 (hlsgen.ops.REQ_DEPTH):
+// loaded or generated: hlsgen.emit_rtl.round_bias). Latency 4 (hlsgen.ops.REQ_DEPTH):
 //   1 input/constant registers (A/B/C), 2 multiply (M), 3 add bias (P), 4 shift + clamp.
 // `bits`, `out_signed` and `shift` are per-layer (descriptor) values; out carries the code's bit
 // pattern (two's complement when signed, plain binary when unsigned) in its low `bits` bits,
-// sign- or zero-extended to OUT_W. SH_MIN <= shift <= SH_MAX (the design's layers, sim.rtl_emit):
+// sign- or zero-extended to OUT_W. SH_MIN <= shift <= SH_MAX (the design's layers, hlsgen.emit_rtl):
 // the barrel shifter only spans that range (the SH_MIN part is wiring).
 module hg_requant #(
     parameter int ACC_W  = 24,

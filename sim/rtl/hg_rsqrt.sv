@@ -3,7 +3,7 @@
 //   k = msb >> 1; idx = parity * 2^SEG + top SEG bits of m's fraction, t = the rest (MAN - SEG bits);
 //   h = c1 + round(c2 t / 2^tf); y = c0 + round(h t / 2^tf); r = round(y / 2^(CF - RF)).
 // 1/sqrt(v) ~ r * 2^-(RF + k). The coefficient ROM (hg_rsqrt_rom.svh) is generated from
-// quant.nl_layernorm.fit_rsqrt() (sim.rtl_emit.rsqrt_rom_svh). Latency 8: leading-one detect,
+// quant.nl_layernorm.fit_rsqrt() (hlsgen.emit_rtl.rsqrt_rom_svh). Latency 8: leading-one detect,
 // normalise, ROM, c2*t, +c1, h*t, +c0, round.
 module hg_rsqrt #(
     parameter int VB  = 47,

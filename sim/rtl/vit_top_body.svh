@@ -1,10 +1,12 @@
-// vit_top_body.svh: the body of the generated vit_top (sim.rtl_emit.top_sv writes the ports).
-// The design point lives in four generated includes next to it (hlsgen generate -> DIR/rtl/):
+// vit_top_body.svh: the body of the generated vit_top (hlsgen.emit_rtl.top_sv writes the ports).
+// The design point lives in five generated includes next to it (hlsgen generate -> DIR/rtl/):
+//   hg_arch.svh    the constants shared with the cycle model and the HLS C++ (hlsgen/arch.py)
 //   hg_cfg.svh     sizes, parallelism and datapath widths (localparams)
 //   hg_prog.svh    the layer schedule: one descriptor per op (prog(pc), layout in hg_ctrl.svh)
 //   hg_tables.svh  per-op constants: softmax / GELU / scalar requantizer / LayerNorm parameters
 //   hg_ln_rom.svh  the LayerNorm affine constants (read by hg_ln_rom)
 // Simulation only: +hg_blocks=B runs the first B encoder blocks (the block-level test).
+`include "hg_arch.svh"
 `include "hg_cfg.svh"
 `include "hg_prog.svh"
 `include "hg_tables.svh"

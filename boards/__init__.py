@@ -1,0 +1,1 @@
+"""Board descriptions (package data: one folder per board with its board.yaml)."""

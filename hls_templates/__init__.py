@@ -1,0 +1,1 @@
+"""The HLS kernel headers and jinja2 templates (package data, read by hlsgen.emit)."""
