@@ -1,16 +1,26 @@
-// hlsgen kernel library: common types, integer primitives, parameter structs, blob reader, taps.
+// hlsgen kernel library: common types, integer primitives, packed DSP products, taps, cycle counters.
 //
 // Hand-written, not generated. Every function here reproduces a primitive of quant/intops.py bit
 // for bit: round_shift is round-half-up (add half an LSB, arithmetic shift right), saturation
 // clamps to the two's-complement range of the target width.
 //
 // HLS rules kept throughout the library: static array sizes, no dynamic allocation, no recursion,
-// no floating point, no hls:: math. Loops over data-dependent counts are bounded by a static
-// maximum (LOOP_TRIPCOUNT) and exit early on the runtime count.
+// no floating point, no hls:: math. Every access to a partitioned array has a bank that is a
+// compile-time function of unrolled loop counters (hlsgen_buffers.h); every pipelined loop carries
+// an HLSGEN_TRIP counter (C simulation counts its iterations, `hlsgen check` finds its II and depth).
+//
+// Three views of this code: synthesis (__SYNTHESIS__), the static check (HLSGEN_CHECK: what
+// `hlsgen check` parses, the synthesis view with the open-source ap_types), and C simulation.
 #ifndef HLSGEN_COMMON_H
 #define HLSGEN_COMMON_H
 
 #include <ap_int.h>
+
+#include "hlsgen_arch.h"
+
+#if defined(__SYNTHESIS__) || defined(HLSGEN_CHECK)
+#define HLSGEN_SYNTH_VIEW 1
+#endif
 
 // HLS directives. HLSGEN_PRAGMA(HLS PIPELINE II = 1) is `#pragma HLS PIPELINE II = 1` for the HLS
 // compiler (UG1399, "Using #define with pragma directives"); plain C++ compilers, for which the
@@ -20,10 +30,47 @@
 #else
 #define HLSGEN_PRAGMA(x)
 #endif
+// Marks the function that is one engine of the cycle/resource model (hlsgen check: engine-instances).
+#define HLSGEN_ENGINE(name)
 
 // Loop labels name the loops in HLS reports; nothing jumps to them.
 #if defined(__GNUC__) && !defined(__SYNTHESIS__)
 #pragma GCC diagnostic ignored "-Wunused-label"
+#endif
+
+// ---- cycle accounting (C simulation built with -DHLSGEN_PROFILE) ---------------------------------
+// HLSGEN_TRIP(first, unit) opens the body of every pipelined loop: `first` is true on the loop's
+// first iteration (an invocation), `unit` at the start of each unit of work the next task in a
+// DATAFLOW region waits for (a row, a tile). HLSGEN_REGION() opens a DATAFLOW function,
+// HLSGEN_STEP(pc) marks the step of the program that runs. `hlsgen csim --json` turns the counts
+// into cycles with the II and depth `hlsgen check` reads from the pragmas.
+#if defined(HLSGEN_PROFILE) && !defined(HLSGEN_SYNTH_VIEW)
+namespace hlsgen {
+namespace prof {
+int site(const char* file, int line);
+void trip(int site, bool first, bool unit);
+void region_begin(int site);
+void region_end();
+void step(int pc);
+struct region_scope {
+    explicit region_scope(int s) { region_begin(s); }
+    ~region_scope() { region_end(); }
+};
+}  // namespace prof
+}  // namespace hlsgen
+#define HLSGEN_TRIP(first, unit)                                                    \
+    do {                                                                            \
+        static const int hlsgen_site_ = ::hlsgen::prof::site(__FILE__, __LINE__);   \
+        ::hlsgen::prof::trip(hlsgen_site_, (first), (unit));                        \
+    } while (0)
+#define HLSGEN_REGION()                                                             \
+    static const int hlsgen_region_site_ = ::hlsgen::prof::site(__FILE__, __LINE__); \
+    ::hlsgen::prof::region_scope hlsgen_region_(hlsgen_region_site_)
+#define HLSGEN_STEP(pc) ::hlsgen::prof::step(pc)
+#else
+#define HLSGEN_TRIP(first, unit)
+#define HLSGEN_REGION()
+#define HLSGEN_STEP(pc)
 #endif
 
 namespace hlsgen {
@@ -32,6 +79,7 @@ namespace hlsgen {
 constexpr int cmax(int a, int b) { return a > b ? a : b; }
 constexpr int cmin(int a, int b) { return a < b ? a : b; }
 constexpr int cdiv(int a, int b) { return (a + b - 1) / b; }
+constexpr int clog2(int x) { return x <= 1 ? 0 : 1 + clog2((x + 1) / 2); }
 
 // ---- inner-loop accumulators ---------------------------------------------------------------------
 // The MAC inner loops accumulate into ap_int<W> in synthesis. In C simulation they use a native
@@ -40,13 +88,13 @@ constexpr int cdiv(int a, int b) { return (a + b - 1) / b; }
 // accumulator is range-checked against W once per output in C simulation (HLSGEN_CHECK_RANGE), so
 // a width that is too small still fails csim. Defining HLSGEN_EXACT_ACC makes C simulation use the
 // synthesis types too (`hlsgen csim --exact-acc`).
-#if defined(__SYNTHESIS__) || defined(HLSGEN_EXACT_ACC)
+#if defined(HLSGEN_SYNTH_VIEW) || defined(HLSGEN_EXACT_ACC)
 template <int W> struct acc_type { typedef ap_int<W> type; };
 #else
 template <int W, bool SMALL = (W <= 31)> struct acc_type { typedef long long type; };
 template <int W> struct acc_type<W, true> { typedef int type; };
 #endif
-#ifdef __SYNTHESIS__
+#ifdef HLSGEN_SYNTH_VIEW
 #define HLSGEN_CHECK_RANGE(v, W)
 #else
 void hlsgen_range_error(long long v, int w, const char* what);
@@ -112,8 +160,8 @@ ap_int<W> saturate_u(ap_int<W> x, int bits) {
 // ---- requantizer ---------------------------------------------------------------------------------
 // out = saturate(round_shift(acc * mult + bias, shift), bits): one DSP48E2 per lane (the bias fits
 // the 48-bit post-adder, checked at generation time).
-const int MULT_W = 16;
-const int BIAS_W = 48;
+const int MULT_W = MULT_BITS;
+const int BIAS_W = BIAS_LIMIT_BITS;
 typedef ap_int<MULT_W> mult_t;
 typedef ap_int<BIAS_W> bias_t;
 
@@ -149,67 +197,102 @@ inline res_t residual_add(res_t a, res_t b) {
     return res_t(saturate<RES_W + 1>(s, RES_W));
 }
 
-// ---- weight blob reader --------------------------------------------------------------------------
-// The weight blob is a byte image of DDR (little endian) read through an AXI4 master of AXI_W bits:
-// byte i of the blob is bits [8*(i % (AXI_W/8)) + 7 : 8*(i % (AXI_W/8))] of word i / (AXI_W/8).
-// A reader walks it sequentially (one burst per section); multi-byte fields are little endian.
-template <int AXI_W>
-struct blob_reader {
-    static const int BYTES = AXI_W / 8;
-    static const int LANES = AXI_W / 64;   // AXI_W is a multiple of 64
-    const ap_uint<AXI_W>* mem;
-    long word;
-    int pos;
-    ap_uint<64> lane[LANES];
+// ---- the flattened tiles x rows x steps loop of the matrix engines --------------------------------
+// After iteration ti of tile t (step j of row r): the next position. A tile lasts per_tile iterations
+// (its compute, or the fill of the next tile if longer); returns true when tile t + 1 begins, with the
+// double buffers swapped (front) and the fill count fi restarted.
+inline bool tile_advance(int& t, int& r, int& j, int& ti, int& front, int& fi, int steps, int per_tile, int tiles) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    j++;
+    if (j == steps) {
+        j = 0;
+        r++;
+    }
+    ti++;
+    if (ti == per_tile && t + 1 < tiles) {
+        ti = 0;
+        r = 0;
+        j = 0;
+        t++;
+        front = 1 - front;
+        fi = 0;
+        return true;
+    }
+    return false;
+}
 
-    blob_reader(const ap_uint<AXI_W>* m, long byte_off) : mem(m), word(byte_off / BYTES), pos(byte_off % BYTES) {
-        load();
-    }
-    void load() {
-        HLSGEN_PRAGMA(HLS INLINE)
-        const ap_uint<AXI_W> cur = mem[word];
-        for (int c = 0; c < LANES; c++) lane[c] = cur.range(64 * c + 63, 64 * c);
-    }
-    ap_uint<8> byte() {
-        HLSGEN_PRAGMA(HLS INLINE)
-        if (pos == BYTES) {
-            word++;
-            load();
-            pos = 0;
+// ---- two products per DSP48E2 (Xilinx WP486) ------------------------------------------------------
+// w_hi * a and w_lo * a from one 27 x 18 multiply: (w_hi * 2**PACK_SHIFT + w_lo) * a. Sums of up to
+// DSP_CHAIN such products (a DSP cascade: 4 x 255 x 128 < 2**17) keep the low sum inside its PACK_SHIFT-bit field, so
+// splitting the sum (sign-extend the low field, subtract, shift) gives both sums exactly.
+const int PACK_SHIFT = 18;     // w_hi * 2**18 + w_lo fits the 27-bit pre-adder for every int8 pair (WP486)
+const int PACK_W = 48;         // the P register
+typedef ap_int<PACK_W> packed_t;
+
+inline packed_t mul2(ap_int<8> w_hi, ap_int<8> w_lo, ap_int<9> a) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    ap_int<27> wp = w_hi;
+    wp <<= PACK_SHIFT;
+    wp += w_lo;
+    packed_t p = wp * a;      // one DSP48E2 (27 x 18)
+    return p;
+}
+
+// the two sums packed in p: lo = sum of w_lo * a, hi = sum of w_hi * a
+inline void split2(packed_t p, ap_int<PACK_SHIFT>& lo, ap_int<PACK_W - PACK_SHIFT>& hi) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    lo = ap_int<PACK_SHIFT>(p.range(PACK_SHIFT - 1, 0));
+    packed_t rest = p - packed_t(lo);
+    hi = ap_int<PACK_W - PACK_SHIFT>(rest >> PACK_SHIFT);
+}
+
+// acc[p] (+)= sum_s w[p][s] * x[s] over PE lanes x SIMD inputs of int8 weights, two lanes per DSP48E2
+// (mul2: the weights of a PE pair share the input), sums along cascades of DSP_CHAIN products split
+// once per chain, then an adder tree over the chains. The int8 and attention engines' MAC array.
+template <int PE, int SIMD, int ACC_W, class X>
+void packed_mac(const X x[SIMD], const ap_int<8> w[PE][SIMD], typename acc_type<ACC_W>::type acc[PE], bool first) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    typedef typename acc_type<ACC_W>::type acc_t;
+    const int CH = cmin(SIMD, DSP_CHAIN);
+    if (PE == 1) {
+        acc_t ps = 0;
+    mac_single:
+        for (int s = 0; s < SIMD; s++) {
+            HLSGEN_PRAGMA(HLS UNROLL)
+            ps += w[0][s] * x[s];
         }
-        const ap_uint<8> b = ap_uint<8>(lane[pos / 8] >> (8 * (pos % 8)));
-        pos++;
-        return b;
+        acc[0] = first ? ps : acc_t(acc[0] + ps);
+        return;
     }
-    // a little-endian signed field of NB bytes (NB <= 8)
-    long long field(int nb) {
-        HLSGEN_PRAGMA(HLS INLINE)
-        ap_uint<64> v = 0;
-        for (int i = 0; i < nb; i++) {
-            HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = 8)
-            ap_uint<64> b = byte();
-            v |= b << (8 * i);
+mac_pairs:
+    for (int q = 0; q < PE / 2; q++) {
+        HLSGEN_PRAGMA(HLS UNROLL)
+        acc_t hi_sum = 0, lo_sum = 0;
+    mac_chains:
+        for (int c = 0; c < SIMD / CH; c++) {
+            HLSGEN_PRAGMA(HLS UNROLL)
+            packed_t chain = 0;
+        mac_chain:
+            for (int s = c * CH; s < c * CH + CH; s++) {
+                HLSGEN_PRAGMA(HLS UNROLL)
+                chain += mul2(w[2 * q][s], w[2 * q + 1][s], ap_int<9>(x[s]));
+            }
+            ap_int<PACK_SHIFT> lo;
+            ap_int<PACK_W - PACK_SHIFT> hi;
+            split2(chain, lo, hi);
+            hi_sum += hi;
+            lo_sum += lo;
         }
-        ap_int<64> s = v;
-        if (nb < 8) {
-            s <<= (64 - 8 * nb);
-            s >>= (64 - 8 * nb);
-        }
-        return s.to_int64();
+        acc[2 * q] = first ? hi_sum : acc_t(acc[2 * q] + hi_sum);
+        acc[2 * q + 1] = first ? lo_sum : acc_t(acc[2 * q + 1] + lo_sum);
     }
-    void skip(long n) {
-        for (long i = 0; i < n; i++) {
-            HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 0 max = 64)
-            byte();
-        }
-    }
-};
+}
 
 // ---- trace taps (C simulation only) --------------------------------------------------------------
 // Every layer output the golden model traces is tapped where the kernel produces it, with its index
 // in the golden array ([d0, d1, d2], rank padded on the left with 1s). The testbench defines
 // hlsgen_tap and compares against the golden trace; in synthesis the taps vanish.
-#ifndef __SYNTHESIS__
+#ifndef HLSGEN_SYNTH_VIEW
 void hlsgen_tap(int layer, int i0, int i1, int i2, long long v);
 template <int W> inline long long tap_value(const ap_int<W>& v) { return v.to_int64(); }
 template <int W> inline long long tap_value(const ap_uint<W>& v) { return (long long)v.to_uint64(); }

@@ -31,7 +31,7 @@ import numpy as np
 
 from hlsgen.board import Board
 from quant.paths import CACHE_ROOT
-from hlsgen.design import PAR_FIELDS, DesignPoint, Parallelism, allowed_values, divisors
+from hlsgen.design import PAR_FIELDS, DesignPoint, Parallelism, allowed_values, divisors, selector_limits
 from hlsgen.arch import Ctx
 from hlsgen.ops_resources import KEYS, Dims, buffer_resources, engine_resources, infrastructure, radd, res
 from hlsgen.schedule import build_schedule
@@ -159,6 +159,10 @@ def _options(spec: ViTSpec, group: str, has_selectors: bool) -> dict:
         grids = [allowed_values(n, spec) for n in names]
         rows = [tuple(x) for x in np.array(np.meshgrid(*grids, indexing="ij")).reshape(len(names), -1).T]
     arr = np.array(rows, dtype=np.int64).reshape(-1, len(names))
+    if has_selectors:     # the selector's widths the int8 engine, GELU and vector lanes must divide
+        for name, width in selector_limits(spec).items():
+            if name in names:
+                arr = arr[width % arr[:, names.index(name)] == 0]
     return {n: arr[:, i] for i, n in enumerate(names)}
 
 

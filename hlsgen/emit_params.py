@@ -160,10 +160,31 @@ def ln_cfg(params: Iterable[LayerNormParams]) -> dict:
             "SF": max(p.scale_frac for p in ps), "OUT_W": max(p.out_bits for p in ps)}
 
 
+# field names of the parameter structs (hlsgen_nonlinear.h), in declaration order, as the config
+# names them (FIXED_<NAME>, V_<NAME>: HLSGEN_P)
+GELU_NAMES = ("IN_FRAC", "OUT_FRAC", "WORK_FRAC", "K", "B", "A")
+SOFTMAX_NAMES = ("IN_FRAC", "OUT_FRAC", "GUARD", "P_FRAC", "LN2", "INV_MULT", "INV_SHIFT", "N_CLAMP", "Z_MAX", "A",
+                 "B", "CC", "OUT_BITS_P", "RECIP_BITS")
+LN_NAMES = ("EPS_CODE", "MEAN_MULT", "MEAN_SHIFT", "SQRT_DIM", "SQRT_DIM_FRAC", "SCALE_FRAC", "OUT_FRAC", "OUT_BITS_P")
+
+
+def fixed_fields(names: Sequence[str], instances: Sequence[Sequence]) -> dict:
+    """FIXED_x = 1 and V_x = the value where every instance of a shared unit has the same value of
+    field x (the kernel then shifts and multiplies by a constant), else FIXED_x = 0."""
+    out = {}
+    rows = [flatten(r) for r in instances]
+    for i, name in enumerate(names):
+        vals = {r[i] for r in rows}
+        out[f"FIXED_{name}"] = int(len(vals) == 1)
+        out[f"V_{name}"] = rows[0][i] if len(vals) == 1 else 0
+    return out
+
+
 def cfg_struct(name: str, values: dict, typedefs: Sequence[tuple[str, str]] = ()) -> str:
     """A C++ struct of static const ints (and typedefs): one unit's template configuration."""
     lines = [f"struct {name} {{"]
-    lines += [f"    static const int {k} = {int(v)};" for k, v in values.items()]
+    lines += [f"    static const {'int' if -(1 << 31) <= int(v) < (1 << 31) else 'long long'} {k} = {clit(v)};"
+              for k, v in values.items()]
     lines += [f"    typedef {t} {n};" for n, t in typedefs]
     lines.append("};")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from quant.nl_layernorm import LayerNormParams, RsqrtParams
 from hlsgen.arch import OP_NAMES, sv_package
 from hlsgen.ops import (AttnAV, AttnQK, ImageLoad, LayerNorm, LinearBinary, LinearInt8, PackageToken, SelectStep,
                         Softmax, report_type)
+from hlsgen.schedule import block_of
 from quant.paths import RTL_LIB_DIR
 
 
@@ -179,11 +180,6 @@ class Desc:
 
 def _sbits(v: int) -> int:
     return bit_length(v) + 1
-
-
-def block_of(name: str) -> int | None:
-    """The encoder block a step belongs to (blocks.{b}.*), or None (patch embedding, norm, head)."""
-    return int(name.split(".")[1]) if name.startswith("blocks.") else None
 
 
 def program(im, lw, steps) -> list[Desc]:

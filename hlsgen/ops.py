@@ -132,6 +132,24 @@ def dsp_engine_depth(simd):
     return BUF_READ + DSP_MUL + (chain - 1) + UNPACK + clog2(cdiv(simd, chain)) + ACC + REQ_DEPTH + WRITE
 
 
+def loop_depths(par) -> dict:
+    """The pipeline depth (iteration latency) of every engine loop: the model's depth terms and the
+    HLS C++'s LATENCY constraints (rendered into vit_params.h), one table."""
+    sm, ln = par["softmax_lanes"], par["ln_lanes"]
+    return {"BIN_DEPTH": binary_depth(par["simd"]) + RESADD_DEPTH + GELU_DEPTH,   # one loop serves every epilogue
+            "I8_DEPTH": dsp_engine_depth(par["i8_simd"]) + POSADD_DEPTH,
+            "ATT_DEPTH": dsp_engine_depth(par["att_simd"]),
+            "SM_DEPTH_MAX": BUF_READ + clog2(sm),                                 # row max
+            "SM_DEPTH_EXP": clog2(sm) + EXP_DEPTH + RECIP_DEPTH,                  # exp, row sum, reciprocal
+            "SM_DEPTH_NORM": 2 + WRITE,                                           # normalising multiply
+            "LN_DEPTH_STATS": BUF_READ + clog2(ln) + 2 + RSQRT_DEPTH,             # sums, mean, variance, rsqrt
+            "LN_DEPTH_NORM": 2 + REQ_DEPTH + WRITE,                               # normalise, affine requantizer
+            "VEC_DEPTH": BUF_READ + 2 + WRITE,
+            "GELU_PASS_DEPTH": BUF_READ + GELU_DEPTH + WRITE,
+            "FILL_DEPTH": BUF_READ + WRITE,                                       # buffer-to-buffer tile copy
+            "IO_DEPTH": 2}
+
+
 def binary_tiles(ctx: Ctx, rows, K, O):
     """(tiles, compute per tile, load per tile, load of the last tile) of the binary engine.
     Tile = PE channels x K bits (+ requantizer constants), stored contiguously in DDR."""

@@ -102,6 +102,11 @@ def frame_ops(spec: ViTSpec, tokens, pruned: dict[int, int]) -> list[Op]:
                   LinearInt8("head", 1, D, spec.num_classes, src="i8in", dst="logits")]
 
 
+def block_of(name: str) -> int | None:
+    """The encoder block a step belongs to (blocks.{b}.*), or None (patch embedding, norm, head)."""
+    return int(name.split(".")[1]) if name.startswith("blocks.") else None
+
+
 def op_names(ops) -> list[str]:
     """The ops' names in order of first appearance (the per-layer rows of reports)."""
     return list(dict.fromkeys(op.name for op in ops))

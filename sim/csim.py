@@ -49,7 +49,7 @@ def project_sources(project: str | Path) -> list[Path]:
     for rel in ("src/vit_top.cpp", "tb/tb_vit.cpp", "data/weights.bin", "data/inputs.bin", "data/golden.bin"):
         if not (p / rel).is_file():
             raise CsimError(f"{p} is not a generated hlsgen project: {rel} is missing")
-    return sorted((p / "src").glob("*.h")) + [p / "src/vit_top.cpp", p / "tb/tb_vit.cpp"]
+    return sorted((p / "src").glob("*.h")) + sorted((p / "tb").glob("*.h")) + [p / "src/vit_top.cpp", p / "tb/tb_vit.cpp"]
 
 
 def build_csim(project: str | Path, jobs: int | None = None, exact_acc: bool = False) -> tuple[Path, float, bool]:

@@ -143,7 +143,7 @@ def test_design_yaml_round_trip(tmp_path):
     (lambda d: d.update(colour=1), "unknown key 'colour'"),
     (lambda d: d.pop("act_bits"), "missing key 'act_bits'"),
     (lambda d: d.update(act_bits=9), "'act_bits' must be an integer in 2..8"),
-    (lambda d: d["parallelism"].update(pe=5), r"parallelism.*pe = 5 is not usable.*divisor"),
+    (lambda d: d["parallelism"].update(pe=5), r"parallelism.*pe = 5 is not usable.*power of two dividing"),
     (lambda d: d["parallelism"].update(simd=24), r"simd = 24 is not usable.*power of two"),
     (lambda d: d["parallelism"].update(gelu_lanes=5), r"gelu_lanes = 5 is not usable"),
     (lambda d: d["parallelism"].update(foo=1), "unknown key 'foo'"),

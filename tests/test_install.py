@@ -40,5 +40,5 @@ def test_generate_from_an_installed_copy(wheel, tmp_path):
     check = subprocess.run([sys.executable, "-c", "import hlsgen; print(hlsgen.__file__)"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, check=True)
     assert str(target) in check.stdout                       # the installed copy ran, not the checkout
-    assert (tmp_path / "prj" / "src" / "hlsgen_engines.h").is_file()
+    assert (tmp_path / "prj" / "src" / "hlsgen_binary.h").is_file()
     assert (tmp_path / "prj" / "rtl" / "hg_bin_engine.sv").is_file()

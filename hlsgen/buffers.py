@@ -1,0 +1,126 @@
+"""The on-chip activation buffers of the accelerator and the engines' access widths to them: one
+table that the HLS emitter renders as banked arrays (hls_templates/hlsgen_buffers.h) and the
+resource model prices.
+
+A buffer of rows x cols values of `bits` bits is NB banks of words of W lanes (W = the narrowest
+access, SPAN = W * NB the widest, cols padded to a multiple of SPAN): every engine reads or writes
+whole groups of its lanes at a compile-time bank. Lane counts may be numpy arrays (the explorer).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hlsgen.arch import cdiv
+
+
+@dataclass(frozen=True)
+class Access:
+    engine: str
+    lanes: object          # int or int array
+    what: str              # read, write or read-modify-write, and why
+
+
+@dataclass(frozen=True)
+class Buffer:
+    name: str
+    bits: int
+    rows: int
+    cols: int
+    accesses: tuple
+
+    @property
+    def W(self):
+        return _reduce(np.minimum, [a.lanes for a in self.accesses])
+
+    @property
+    def span(self):
+        return _reduce(np.maximum, [a.lanes for a in self.accesses])
+
+    @property
+    def NB(self):
+        return self.span // self.W
+
+    @property
+    def cols_padded(self):
+        return cdiv(self.cols, self.span) * self.span
+
+    @property
+    def depth(self):
+        """Words per bank."""
+        return self.rows * (self.cols_padded // self.span)
+
+    @property
+    def word_bits(self):
+        return self.W * self.bits
+
+
+def _reduce(fn, vals):
+    out = vals[0]
+    for v in vals[1:]:
+        out = fn(out, v)
+    return out
+
+
+def buffers(spec, k: int, par, selectors: bool, patch: int | None = None, s_bits: int | None = None,
+            z_bits: int | None = None) -> dict[str, Buffer]:
+    """name -> Buffer for a model, activation bits and parallelism (ints or arrays). s_bits / z_bits: the
+    score buffer's and a selector's logit codes (a selector's may be wider than 2k; default 2k)."""
+    N, D, H, M = spec.num_tokens, spec.embed_dim, spec.num_heads, spec.mlp_dim
+    hid = max(spec.head_dim // 2, 1)
+    loc = H * hid
+    p = par
+    P = spec.patch_size if patch is None else patch
+    one = np.ones_like(np.asarray(p["pe"]))
+    sel = selectors
+
+    def acc(*items):
+        return tuple(Access(e, np.asarray(l) * one if isinstance(l, np.ndarray) else l, w) for e, l, w in items)
+
+    x = [("binary", p["pe"], "proj / fc2 residual read-modify-write"), ("int8", p["i8_pe"], "patch embedding write"),
+         ("layernorm", p["ln_lanes"], "row read")]
+    if sel:
+        x += [("select", p["select_lanes"], "compaction copy"), ("package", p["att_pe"], "pruned-token read")]
+    i8 = [("int8", p["i8_simd"], "input read"), ("image", P, "patch-row segment write"),
+          ("layernorm", p["ln_lanes"], "norm / selector LayerNorm write")]
+    if sel:
+        i8 += [("select", p["gelu_lanes"], "local features write"), ("select", p["select_lanes"], "mean read / write")]
+    s = [("attention", p["att_pe"], "Q.K^T write"), ("softmax", p["softmax_lanes"], "row read")]
+    pr = [("softmax", p["softmax_lanes"], "row write"), ("attention", p["att_simd"], "P.V read")]
+    if sel:
+        s += [("int8", p["i8_pe"], "head-gate logits write"), ("select", 1, "package-softmax input write")]
+        pr += [("select", p["select_lanes"], "head-gate read"), ("package", 1, "package weight read")]
+    out = {
+        "X": Buffer("X", 16, N, D, acc(*x)),
+        "A": Buffer("A", k, N, D, acc(("layernorm", p["ln_lanes"], "write"), ("attention", p["att_pe"], "P.V write"),
+                                    ("binary", p["simd"], "qkv / proj / fc1 input read"))),
+        "QKV": Buffer("QKV", k, N, 3 * D, acc(("binary", p["pe"], "qkv write"), ("attention", p["att_simd"], "Q, K read"),
+                                            ("attention", p["att_pe"], "V tile read"))),
+        "H": Buffer("H", k, N, M, acc(("binary", p["gelu_lanes"], "GELU write"), ("binary", p["simd"], "fc2 input read"))),
+        "S": Buffer("S", s_bits or 2 * k, N, max(N, H), acc(*s)),
+        "P": Buffer("P", k, N, max(N, H), acc(*pr)),
+    }
+    i8_rows = max(spec.num_patches, N + 1 if sel else 1)      # + the selector's token-mean row (row N)
+    i8_cols = max(spec.patch_dim, D)
+    out["I8IN"] = Buffer("I8IN", 8, i8_rows, i8_cols, acc(*i8))
+    if sel:   # a selector's local features sit right of the LayerNorm output, at a multiple of the span
+        out["I8IN"] = Buffer("I8IN", 8, i8_rows, np.maximum(i8_cols, feat_offset(out) + loc), acc(*i8))
+    out["LOGITS"] = Buffer("LOGITS", 16, 1, spec.num_classes, acc(("int8", p["i8_pe"], "head write"),
+                                                                  ("result", 1, "logit read")))
+    small = {"LOCAL": (16, N, loc, [("int8", p["i8_pe"], "local linear write"),
+                                    ("select", p["gelu_lanes"], "GELU pass read")]),
+             "Z": (z_bits or 2 * k, N, H, [("int8", 1, "score write"), ("select", p["select_lanes"], "score read")]),
+             "GLOB": (8, 1, loc, [("select", p["select_lanes"], "global mean write"), ("int8", p["i8_simd"], "read")]),
+             "PKG": (16, 1, D, [("package", p["att_pe"], "write"), ("select", p["select_lanes"], "compaction read")])}
+    for name, (bits, rows, cols, items) in small.items():
+        if not sel:      # no selector: a one-word placeholder the engines' signatures need
+            rows, cols, items = 1, 1, [("none", 1, "unused")]
+        out[name] = Buffer(name, bits, rows, cols, acc(*items))
+    return out
+
+
+def feat_offset(bufs: dict) -> int:
+    """The first I8IN column of a selector's local features: D rounded up to the I8IN span."""
+    D = bufs["X"].cols
+    return cdiv(D, bufs["I8IN"].span) * bufs["I8IN"].span
