@@ -1,10 +1,11 @@
 // hlsgen kernel library: the attention engine (hlsgen.ops.AttnQK, AttnAV) and the package token.
 //
-//   attn_qk   one head's S = rq(Q_h . K_h^T): ATT_PE keys x ATT_SIMD head-dim lanes; the stationary
+//   Q.K^T     one head's S = rq(Q_h . K_h^T): ATT_PE keys x ATT_SIMD head-dim lanes; the stationary
 //             tile (ATT_PE keys x d) of tile t+1 loads ATT_SIMD elements per cycle from QKV while
 //             tile t computes. Golden: quant.golden.attn_qk.
-//   attn_av   one head's O = rq(P_h . V_h): ATT_PE channels x ATT_SIMD keys; the stationary tile
+//   P.V       one head's O = rq(P_h . V_h): ATT_PE channels x ATT_SIMD keys; the stationary tile
 //             (ATT_PE channels x n tokens) loads one token row per cycle. Golden: attn_av.
+//             Both on one MAC array (attention_engine), as the model counts one engine.
 //   package   a token selector's package token: sum over the pruned tokens of w_j x_j, ATT_PE channels
 //             per tile, one pruned token per cycle (quant.golden.token_select).
 // Products are k-bit x k-bit, two per DSP48E2 (mul2); one II=1 loop over tiles x rows x steps.
@@ -16,36 +17,74 @@
 
 namespace hlsgen {
 
+// One item of a tile fill into the stationary buffer (bank = value index mod ATT_SIMD):
+//   Q.K^T  key fp of the tile, head-dim lanes fs*SI .. fs*SI + SI - 1 (one QKV group per cycle);
+//   P.V    token fi, the tile's PE channels (one QKV group per cycle, value fi of every channel).
 template <class C>
-void attn_qk(const step_t& st, int n, const typename C::GQKV::word_t QKV[C::GQKV::NB][C::GQKV::DEPTH],
-             typename C::GS::word_t S[C::GS::NB][C::GS::DEPTH], const rq_t& rq) {
+void att_fill(bool qk, int n, int key, int fs, int fi, int col, int half,
+              const typename C::GQKV::word_t QKV[C::GQKV::NB][C::GQKV::DEPTH],
+              ap_uint<C::K_BITS> wbuf[2][C::ATT_PE][C::ATT_WBUF], int fp) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    const int PE = C::ATT_PE, SI = C::ATT_SIMD, KB = C::K_BITS;
+    ap_uint<KB * C::ATT_SIMD> kw = 0;
+    ap_uint<KB * C::ATT_PE> vw = 0;
+    if (qk) {
+        if (key < n) kw = group_read<typename C::GQKV, C::ATT_SIMD>(QKV, key, col + fs * SI);
+    } else {
+        vw = group_read<typename C::GQKV, C::ATT_PE>(QKV, fi, col);
+    }
+    const int word = qk ? fs : fi / SI;           // the buffer word: SI values, one per bank
+att_fill_lanes:
+    for (int p = 0; p < PE; p++) {
+        HLSGEN_PRAGMA(HLS UNROLL)
+    att_fill_banks:
+        for (int s = 0; s < SI; s++) {
+            HLSGEN_PRAGMA(HLS UNROLL)
+            if (qk ? p == fp : s == fi % SI)
+                wbuf[half][p][word * SI + s] = qk ? lane_u<KB, C::ATT_SIMD>(kw, s) : lane_u<KB, C::ATT_PE>(vw, p);
+        }
+    }
+}
+
+// The attention engine: one head's Q.K^T (st.mode 0) or P.V (1) on ONE MAC array of ATT_PE x ATT_SIMD
+// lanes (two per DSP48E2) and ATT_PE requantizers, one II=1 loop over tiles x rows x steps:
+//   Q.K^T  tiles of PE keys (stationary: PE keys x d), rows = queries, steps = d / SIMD -> S
+//   P.V    tiles of PE channels (stationary: PE channels x n tokens), rows = queries,
+//          steps = ceil(n / SIMD) (keys beyond n masked) -> A
+// The next tile's stationary operand loads (att_fill) while this tile computes.
+template <class C>
+void attention_engine(const step_t& st, int n, const typename C::GQKV::word_t QKV[C::GQKV::NB][C::GQKV::DEPTH],
+                      typename C::GS::word_t S[C::GS::NB][C::GS::DEPTH],
+                      const typename C::GP::word_t P[C::GP::NB][C::GP::DEPTH],
+                      typename C::GA::word_t A[C::GA::NB][C::GA::DEPTH], const rq_t& rq) {
+    HLSGEN_ENGINE(attention)
     typedef typename acc_type<C::ATT_ACC_W>::type acc_t;
-    typedef ap_uint<C::K_BITS * C::ATT_SIMD> word_t;
     const int PE = C::ATT_PE, SI = C::ATT_SIMD, KB = C::K_BITS, SB = C::S_BITS;
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = QKV complete dim = 1)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = S complete dim = 1)
-    static word_t kbuf[2][C::ATT_PE][C::HD / C::ATT_SIMD];
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = kbuf complete dim = 2)
-    const int steps = C::HD / SI;
-    const int q_col = st.head * C::HD, k_col = C::D + st.head * C::HD;
-    const int tiles = (n + PE - 1) / PE;
-    const int work = cmax(n * steps, C::ATT_DEPTH);
-    const int fill_n = PE * steps;
+    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = P complete dim = 1)
+    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = A complete dim = 1)
+    static ap_uint<C::K_BITS> wbuf[2][C::ATT_PE][C::ATT_WBUF];   // stationary operand, double buffered
+    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wbuf complete dim = 2)
+    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wbuf cyclic factor = C::ATT_SIMD dim = 3)
+    const bool qk = st.mode == 0;
+    const int steps = qk ? C::HD / SI : (n + SI - 1) / SI;
+    const int tiles = qk ? (n + PE - 1) / PE : C::HD / PE;
+    const int q_col = st.head * C::HD, k_col = C::D + st.head * C::HD, v_col = 2 * C::D + st.head * C::HD;
+    const int o_col = st.head * C::HD;
+    const int fill_n = qk ? PE * steps : n;             // items of a tile fill
+    const int work_n = trip_mul(n, steps);             // compute iterations of a tile
+    const int work = cmax(work_n, C::ATT_DEPTH);
     const int per_tile = cmax(work, fill_n);
-    const int total = (tiles - 1) * per_tile + work;
+    const int total = trip_mul(tiles - 1, per_tile) + work;
     int fp = 0, fs = 0;
-qk_fill0:
+att_fill0:
     for (int i = 0; i < fill_n; i++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
-        HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::ATT_PE * C::HD / C::ATT_SIMD)
+        HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX)
         HLSGEN_PRAGMA(HLS LATENCY max = C::FILL_DEPTH)
         HLSGEN_TRIP(i == 0, i == 0);
-        const word_t kw = fp < n ? group_read<typename C::GQKV, C::ATT_SIMD>(QKV, fp, k_col + fs * SI) : word_t(0);
-    qk_fill0_lanes:
-        for (int p = 0; p < PE; p++) {
-            HLSGEN_PRAGMA(HLS UNROLL)
-            if (p == fp) kbuf[0][p][fs] = kw;
-        }
+        att_fill<C>(qk, n, fp, fs, i, qk ? k_col : v_col, 0, QKV, wbuf, fp);
         fs++;
         if (fs == steps) {
             fs = 0;
@@ -57,20 +96,14 @@ qk_fill0:
     int t = 0, r = 0, j = 0, ti = 0, front = 0, fi = 0;
     fp = 0;
     fs = 0;
-qk_tiles_rows_d:
+att_tiles_rows_steps:
     for (int it = 0; it < total; it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::ATT_DEPTH)
-        HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::N_MAX * C::HD / C::ATT_SIMD / C::ATT_PE)
+        HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::NKP / C::ATT_SIMD * C::HD / C::ATT_PE)
         HLSGEN_TRIP(it == 0, ti == 0);
-        if (t + 1 < tiles && fi < fill_n) {          // the next key tile
-            const int key = (t + 1) * PE + fp;
-            const word_t kw = key < n ? group_read<typename C::GQKV, C::ATT_SIMD>(QKV, key, k_col + fs * SI) : word_t(0);
-        qk_fill_lanes:
-            for (int p = 0; p < PE; p++) {
-                HLSGEN_PRAGMA(HLS UNROLL)
-                if (p == fp) kbuf[1 - front][p][fs] = kw;
-            }
+        if (t + 1 < tiles && fi < fill_n) {            // the next tile's stationary operand
+            att_fill<C>(qk, n, (t + 1) * PE + fp, fs, fi, qk ? k_col : v_col + (t + 1) * PE, 1 - front, QKV, wbuf, fp);
             fi++;
             fs++;
             if (fs == steps) {
@@ -78,42 +111,48 @@ qk_tiles_rows_d:
                 fp++;
             }
         }
-        if (ti < n * steps) {
-            ap_int<C::K_BITS> q[C::ATT_SIMD];
-            HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = q complete)
-            unpack_s<C::K_BITS, C::ATT_SIMD>(group_read<typename C::GQKV, C::ATT_SIMD>(QKV, r, q_col + j * SI), q);
-            ap_int<9> qa[C::ATT_SIMD];
-            ap_int<8> kv[C::ATT_PE][C::ATT_SIMD];
-            HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = qa complete)
-            HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = kv complete dim = 0)
-        qk_lanes:
+        if (ti < work_n) {
+            // the streamed operand: SIMD lanes of the query row (signed) or of the probability row
+            // (unsigned, keys beyond n masked), 9-bit for the packed DSP product
+            ap_int<9> xa[C::ATT_SIMD];
+            HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = xa complete)
+            ap_uint<KB * C::ATT_SIMD> xw;
+            if (qk)
+                xw = group_read<typename C::GQKV, C::ATT_SIMD>(QKV, r, q_col + j * SI);
+            else
+                xw = group_read<typename C::GP, C::ATT_SIMD>(P, r, j * SI);
+            ap_int<8> wv[C::ATT_PE][C::ATT_SIMD];
+            HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wv complete dim = 0)
+        att_lanes:
             for (int s = 0; s < SI; s++) {
                 HLSGEN_PRAGMA(HLS UNROLL)
-                qa[s] = q[s];
-            }
-        qk_keys:
-            for (int p = 0; p < PE; p++) {
-                HLSGEN_PRAGMA(HLS UNROLL)
-                ap_int<C::K_BITS> kl[C::ATT_SIMD];
-                unpack_s<C::K_BITS, C::ATT_SIMD>(kbuf[front][p][j], kl);
-            qk_key_lanes:
-                for (int s = 0; s < SI; s++) {
-                    HLSGEN_PRAGMA(HLS UNROLL)
-                    kv[p][s] = kl[s];
-                }
-            }
-            packed_mac<C::ATT_PE, C::ATT_SIMD, C::ATT_ACC_W, ap_int<9> >(qa, kv, acc, j == 0);
-            if (j == steps - 1) {
-                ap_uint<C::S_BITS * C::ATT_PE> sw = 0;   // the score buffer's lanes (S_BITS >= W_BITS)
-            qk_requant:
+                const ap_uint<KB> x = lane_u<KB, C::ATT_SIMD>(xw, s);
+                xa[s] = qk ? ap_int<9>(ap_int<KB>(x)) : (j * SI + s < n ? ap_int<9>(x) : ap_int<9>(0));
+            att_values:
                 for (int p = 0; p < PE; p++) {
                     HLSGEN_PRAGMA(HLS UNROLL)
-                    HLSGEN_CHECK_RANGE(acc[p], C::QK_ACC_W);
-                    const ap_int<C::W_BITS> v = requant<C::QK_ACC_W, C::W_BITS>(ap_int<C::QK_ACC_W>(acc[p]), rq);
-                    sw.range(SB * (p + 1) - 1, SB * p) = ap_int<C::S_BITS>(v);
-                    if (t * PE + p < n) HLSGEN_TAP(st.tap, st.head, r, t * PE + p, v);
+                    wv[p][s] = ap_int<KB>(wbuf[front][p][j * SI + s]);
                 }
-                group_write<typename C::GS, C::ATT_PE>(S, r, t * PE, sw);
+            }
+            packed_mac<C::ATT_PE, C::ATT_SIMD, C::ATT_ACC_W, ap_int<9> >(xa, wv, acc, j == 0);
+            if (j == steps - 1) {
+                // ATT_PE requantizers serve both: scores keep W_BITS (in S_BITS lanes), outputs rq.bits = k
+                ap_uint<C::S_BITS * C::ATT_PE> sw = 0;
+                ap_uint<KB * C::ATT_PE> ow = 0;
+            att_requant:
+                for (int p = 0; p < PE; p++) {
+                    HLSGEN_PRAGMA(HLS UNROLL)
+                    HLSGEN_CHECK_RANGE(acc[p], qk ? C::QK_ACC_W : C::AV_ACC_W);
+                    const ap_int<C::W_BITS> v = requant<C::ATT_ACC_W, C::W_BITS>(ap_int<C::ATT_ACC_W>(acc[p]), rq);
+                    sw.range(SB * (p + 1) - 1, SB * p) = ap_int<C::S_BITS>(v);
+                    ow.range(KB * (p + 1) - 1, KB * p) = ap_int<C::K_BITS>(v);
+                    if (qk && t * PE + p < n) HLSGEN_TAP(st.tap, st.head, r, t * PE + p, v);
+                    if (!qk) HLSGEN_TAP(st.tap, 0, r, o_col + t * PE + p, v);
+                }
+                if (qk)
+                    group_write<typename C::GS, C::ATT_PE>(S, r, t * PE, sw);
+                else
+                    group_write<typename C::GA, C::ATT_PE>(A, r, o_col + t * PE, ow);
             }
         }
         if (tile_advance(t, r, j, ti, front, fi, steps, per_tile, tiles)) {
@@ -121,114 +160,6 @@ qk_tiles_rows_d:
             fs = 0;
         }
     }
-    (void)KB;
-}
-
-template <class C>
-void attn_av(const step_t& st, int n, const typename C::GQKV::word_t QKV[C::GQKV::NB][C::GQKV::DEPTH],
-             const typename C::GP::word_t P[C::GP::NB][C::GP::DEPTH], typename C::GA::word_t A[C::GA::NB][C::GA::DEPTH],
-             const rq_t& rq) {
-    typedef typename acc_type<C::ATT_ACC_W>::type acc_t;
-    typedef ap_uint<C::K_BITS> val_t;
-    const int PE = C::ATT_PE, SI = C::ATT_SIMD, KB = C::K_BITS;
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = QKV complete dim = 1)
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = P complete dim = 1)
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = A complete dim = 1)
-    static val_t vbuf[2][C::ATT_PE][C::NKP];
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = vbuf complete dim = 2)
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = vbuf cyclic factor = C::ATT_SIMD dim = 3)
-    const int steps = (n + SI - 1) / SI;
-    const int v_col = 2 * C::D + st.head * C::HD;
-    const int tiles = C::HD / PE;
-    const int work = cmax(n * steps, C::ATT_DEPTH);
-    const int per_tile = cmax(work, n);
-    const int total = (tiles - 1) * per_tile + work;
-av_fill0:
-    for (int i = 0; i < n; i++) {
-        HLSGEN_PRAGMA(HLS PIPELINE II = 1)
-        HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX)
-        HLSGEN_PRAGMA(HLS LATENCY max = C::FILL_DEPTH)
-        HLSGEN_TRIP(i == 0, i == 0);
-        const ap_uint<KB * C::ATT_PE> vw = group_read<typename C::GQKV, C::ATT_PE>(QKV, i, v_col);
-    av_fill0_lanes:
-        for (int p = 0; p < PE; p++) {
-            HLSGEN_PRAGMA(HLS UNROLL)
-        av_fill0_banks:
-            for (int s = 0; s < SI; s++) {
-                HLSGEN_PRAGMA(HLS UNROLL)
-                if (s == i % SI) vbuf[0][p][(i / SI) * SI + s] = lane_u<KB, C::ATT_PE>(vw, p);
-            }
-        }
-    }
-    acc_t acc[C::ATT_PE];
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
-    int t = 0, r = 0, j = 0, ti = 0, front = 0, fi = 0;
-av_tiles_rows_k:
-    for (int it = 0; it < total; it++) {
-        HLSGEN_PRAGMA(HLS PIPELINE II = 1)
-        HLSGEN_PRAGMA(HLS LATENCY max = C::ATT_DEPTH)
-        HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::NKP / C::ATT_SIMD * C::HD / C::ATT_PE)
-        HLSGEN_TRIP(it == 0, ti == 0);
-        if (t + 1 < tiles && fi < n) {               // the next channel tile: one token row per cycle
-            const ap_uint<KB * C::ATT_PE> vw = group_read<typename C::GQKV, C::ATT_PE>(QKV, fi, v_col + (t + 1) * PE);
-        av_fill_lanes:
-            for (int p = 0; p < PE; p++) {
-                HLSGEN_PRAGMA(HLS UNROLL)
-            av_fill_banks:
-                for (int s = 0; s < SI; s++) {
-                    HLSGEN_PRAGMA(HLS UNROLL)
-                    if (s == fi % SI) vbuf[1 - front][p][(fi / SI) * SI + s] = lane_u<KB, C::ATT_PE>(vw, p);
-                }
-            }
-            fi++;
-        }
-        if (ti < n * steps) {
-            ap_uint<C::K_BITS> pr[C::ATT_SIMD];
-            HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = pr complete)
-            unpack_u<C::K_BITS, C::ATT_SIMD>(group_read<typename C::GP, C::ATT_SIMD>(P, r, j * SI), pr);
-            ap_int<9> pa[C::ATT_SIMD];
-            ap_int<8> vv[C::ATT_PE][C::ATT_SIMD];
-            HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = pa complete)
-            HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = vv complete dim = 0)
-        av_keys:
-            for (int s = 0; s < SI; s++) {
-                HLSGEN_PRAGMA(HLS UNROLL)
-                pa[s] = j * SI + s < n ? ap_int<9>(pr[s]) : ap_int<9>(0);     // keys beyond n: masked
-            av_values:
-                for (int p = 0; p < PE; p++) {
-                    HLSGEN_PRAGMA(HLS UNROLL)
-                    vv[p][s] = ap_int<KB>(vbuf[front][p][j * SI + s]);
-                }
-            }
-            packed_mac<C::ATT_PE, C::ATT_SIMD, C::ATT_ACC_W, ap_int<9> >(pa, vv, acc, j == 0);
-            if (j == steps - 1) {
-                ap_uint<KB * C::ATT_PE> ow = 0;
-            av_requant:
-                for (int p = 0; p < PE; p++) {
-                    HLSGEN_PRAGMA(HLS UNROLL)
-                    HLSGEN_CHECK_RANGE(acc[p], C::AV_ACC_W);
-                    const ap_int<C::K_BITS> o = requant<C::AV_ACC_W, C::K_BITS>(ap_int<C::AV_ACC_W>(acc[p]), rq);
-                    ow.range(KB * (p + 1) - 1, KB * p) = o;
-                    HLSGEN_TAP(st.tap, 0, r, st.head * C::HD + t * PE + p, o);
-                }
-                group_write<typename C::GA, C::ATT_PE>(A, r, st.head * C::HD + t * PE, ow);
-            }
-        }
-        tile_advance(t, r, j, ti, front, fi, steps, per_tile, tiles);
-    }
-}
-
-// the attention engine: Q.K^T or P.V of one head (one instance serves both)
-template <class C>
-void attention_engine(const step_t& st, int n, const typename C::GQKV::word_t QKV[C::GQKV::NB][C::GQKV::DEPTH],
-                      typename C::GS::word_t S[C::GS::NB][C::GS::DEPTH],
-                      const typename C::GP::word_t P[C::GP::NB][C::GP::DEPTH],
-                      typename C::GA::word_t A[C::GA::NB][C::GA::DEPTH], const rq_t& rq) {
-    HLSGEN_ENGINE(attention)
-    if (st.mode == 0)
-        attn_qk<C>(st, n, QKV, S, rq);
-    else
-        attn_av<C>(st, n, QKV, P, A, rq);
 }
 
 // the package token: PKG[c] = sat16(round(sum_j P[1][j] * x[1 + pruned[j]][c] / 2**prob_bits))
@@ -248,7 +179,7 @@ void package_token(int npr, int prob_bits, const int pruned[C::N_MAX],
     const int tiles = C::D / PE;
     int t = 0, j = 0;
 pkg_tiles_tokens:
-    for (int it = 0; it < tiles * npr; it++) {
+    for (int it = 0; it < trip_mul(tiles, npr); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::ATT_DEPTH)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::D / C::ATT_PE * C::N_MAX)

@@ -52,11 +52,12 @@ void binary_compute(const step_t& st, int rows, hls::stream<typename C::axi_t>& 
     const int tiles = st.O / PE;
     const bool gelu_mode = st.mode == BIN_GELU;
     const int per_row = gelu_mode ? cmax(ks_n, (PE + G - 1) / G) : ks_n;
-    const int work = cmax(rows * per_row, C::BIN_DEPTH);    // a tile's compute iterations
+    const int work_n = trip_mul(rows, per_row);             // a tile's compute iterations
+    const int work = cmax(work_n, C::BIN_DEPTH);            // at least the pipeline depth (epilogue hazard)
     const int fill_n = PE * a_words;                        // items of a tile
     const int per_tile = cmax(work, fill_n);
     const int drain = gelu_mode ? (PE + G - 1) / G : 0;
-    const int total = (tiles - 1) * per_tile + work + drain;
+    const int total = trip_mul(tiles - 1, per_tile) + work + drain;
 
     // tile 0 into buffer 0 (exposed: the engine waits for its first tile)
     axi_t prev = 0;
@@ -134,7 +135,7 @@ bin_tiles_rows_k:
             gcol += G;
         }
         // MAC: input step j of row r
-        if (ti < rows * per_row && j < ks_n) {
+        if (ti < work_n && j < ks_n) {
             const ap_uint<KB * C::SIMD> xw = st.src == 0 ? group_read<typename C::GA, C::SIMD>(A, r, j * SIMD)
                                                          : group_read<typename C::GH, C::SIMD>(H, r, j * SIMD);
             ap_int<KB> xv[C::SIMD];

@@ -106,6 +106,19 @@ void hlsgen_range_error(long long v, int w, const char* what);
     } while (0)
 #endif
 
+// ---- loop sizes ------------------------------------------------------------------------------------
+// The product of two runtime loop sizes (rows x steps per row), evaluated once per step: a small LUT
+// multiplier rather than DSPs (TRIP_BITS-bit unsigned operands; C simulation checks they fit).
+const int TRIP_BITS = 18;
+inline int trip_mul(int a, int b) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    HLSGEN_CHECK_RANGE(a, TRIP_BITS);
+    HLSGEN_CHECK_RANGE(b, TRIP_BITS);
+    const ap_uint<2 * TRIP_BITS> p = ap_uint<TRIP_BITS>(a) * ap_uint<TRIP_BITS>(b);
+    HLSGEN_PRAGMA(HLS BIND_OP variable = p op = mul impl = fabric)
+    return p;
+}
+
 // ---- integer primitives (quant/intops.py) --------------------------------------------------------
 
 // round_shift: x / 2**shift rounded half up, 0 <= shift (runtime). Result has the width of x.

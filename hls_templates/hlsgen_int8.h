@@ -62,12 +62,13 @@ void int8_compute(const step_t& st, int rows, hls::stream<typename C::axi_t>& it
     const int per_rec = a_words + st.npos;
     const int c_last = (st.K + REQ_MULT_BYTES + st.bias_bytes - 1) / WB;
     const int tiles = (st.O + PE - 1) / PE;
-    const int work = cmax(rows * ks_n, C::I8_DEPTH);
+    const int work_n = trip_mul(rows, ks_n);
+    const int work = cmax(work_n, C::I8_DEPTH);
     const int hid = C::HID;
 
     axi_t prev = 0;
     int fp = 0, fk = 0;
-    const int fill0 = cmin(PE, st.O) * per_rec;
+    const int fill0 = tile_items(st, 0);
 i8_fill0:
     for (int i = 0; i < fill0; i++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
@@ -91,7 +92,7 @@ i8_fill0:
     shift_reg<C::AXI_W, 8 * C::I8_SIMD> wsr[C::I8_PE];
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wsr complete)
     int t = 0, r = 0, j = 0, ti = 0, front = 0, fi = 0;
-    int fill_n = tiles > 1 ? cmin(PE, st.O - PE) * per_rec : 0;
+    int fill_n = tile_items(st, 1);
     int per_tile = cmax(work, fill_n);
     int left = tiles > 1 ? per_tile : work;     // iterations of the current tile
     fp = 0;
@@ -101,7 +102,7 @@ i8_fill0:
 i8_total:
     for (int tt = 0; tt < tiles; tt++) {
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::I8_OMAX / C::I8_PE)
-        const int nxt = tt + 1 < tiles ? cmin(PE, st.O - (tt + 1) * PE) * per_rec : 0;
+        const int nxt = tile_items(st, tt + 1);
         total += cmax(work, nxt);
     }
 i8_tiles_rows_k:
@@ -123,7 +124,7 @@ i8_tiles_rows_k:
                 fp++;
             }
         }
-        if (ti < rows * ks_n) {
+        if (ti < work_n) {
             const int col = j * SI;
             ap_uint<8 * C::I8_SIMD> xw;
             if (st.src == 1 && col >= hid)       // a selector's score linear: [local ; global] features
@@ -186,7 +187,7 @@ i8_tiles_rows_k:
         if (tile_advance(t, r, j, ti, front, fi, ks_n, left, tiles)) {
             fp = 0;
             fk = 0;
-            fill_n = t + 1 < tiles ? cmin(PE, st.O - (t + 1) * PE) * per_rec : 0;
+            fill_n = tile_items(st, t + 1);
             left = cmax(work, fill_n);
             swap_consts<C::I8_PE>(m_front, b_front, m_back, b_back);
         }

@@ -20,7 +20,7 @@ void image_dma(const typename C::axi_t* image, hls::stream<typename C::axi_t>& w
 image_burst:
     for (int i = 0; i < C::IMG_WORDS; i++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
-        HLSGEN_TRIP(i == 0, i == 0);
+        HLSGEN_TRIP(i == 0, true);             // a unit: each word (the scatter starts on the first)
         words.write(image[i]);
     }
 }
@@ -36,7 +36,7 @@ image_segments:
     for (int it = 0; it < C::IMG_BYTES / P; it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::IO_DEPTH)
-        HLSGEN_TRIP(it == 0, it == 0);
+        HLSGEN_TRIP(it == 0, it % SEGS == 0);
         const typename C::axi_t w = it % SEGS == 0 ? words.read() : sr;
         sr = w >> (8 * P);
         const ap_uint<8 * C::PATCH> seg = w.range(8 * P - 1, 0);
@@ -58,7 +58,7 @@ void cls_dma(const typename C::axi_t* wmem, hls::stream<typename C::axi_t>& word
 cls_burst:
     for (int i = 0; i < C::CLS_WORDS; i++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
-        HLSGEN_TRIP(i == 0, i == 0);
+        HLSGEN_TRIP(i == 0, true);
         words.write(wmem[C::CLS_WORD + i]);
     }
 }
@@ -72,7 +72,7 @@ cls_lanes:
     for (int it = 0; it < C::D / XW; it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::IO_DEPTH)
-        HLSGEN_TRIP(it == 0, it == 0);
+        HLSGEN_TRIP(it == 0, it % PER == 0);
         const typename C::axi_t w = it % PER == 0 ? words.read() : sr;
         sr = w >> (16 * XW);
         const ap_uint<16 * C::GX::W> v = w.range(16 * XW - 1, 0);

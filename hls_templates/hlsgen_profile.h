@@ -3,6 +3,8 @@
 // step of the program, the trips, invocations and work units of each pipelined loop, and for every
 // DATAFLOW region instance those of its loops (identical instances counted once with a multiplicity).
 // `hlsgen csim --json` turns them into cycles with the II and depth `hlsgen check` reads from the C++.
+// Included by the testbench only (one translation unit): the counter functions the kernels call
+// (declared in hlsgen_common.h) are defined here.
 #ifndef HLSGEN_PROFILE_H
 #define HLSGEN_PROFILE_H
 
@@ -34,7 +36,7 @@ static state& st() {
     return s;
 }
 
-inline int site(const char* file, int line) {
+int site(const char* file, int line) {
     state& s = st();
     const char* base = std::strrchr(file, '/');
     const std::string name = base ? base + 1 : file;
@@ -54,7 +56,7 @@ inline void bump(std::vector<counts>& c, std::vector<int>& used, int id, bool fi
     k.units += unit;
 }
 
-inline void trip(int id, bool first, bool unit) {
+void trip(int id, bool first, bool unit) {
     state& s = st();
     if (s.region_site >= 0)
         bump(s.region, s.region_used, id, first, unit);
@@ -74,17 +76,17 @@ inline void flush_plain() {
     s.plain_used.clear();
 }
 
-inline void step(int pc) {
+void step(int pc) {
     flush_plain();
     st().pc = pc;
 }
 
-inline void region_begin(int rsite) {
+void region_begin(int rsite) {
     flush_plain();
     st().region_site = rsite;
 }
 
-inline void region_end() {
+void region_end() {
     state& s = st();
     std::vector<int> ids = s.region_used;
     std::sort(ids.begin(), ids.end());

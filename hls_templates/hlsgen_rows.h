@@ -30,7 +30,7 @@ void sm_max(int r0, int rows, int width, const typename C::GS::word_t S[C::GS::N
     int r = 0, j = 0;
     in_t m = 0;
 sm_max_rows:
-    for (int it = 0; it < rows * wpr; it++) {
+    for (int it = 0; it < trip_mul(rows, wpr); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::SM_DEPTH_MAX)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::NP / C::SOFTMAX_LANES)
@@ -66,7 +66,7 @@ void sm_exp(int rows, int width, const softmax_t q, hls::stream<ap_uint<C::S_BIT
     ap_int<C::S_BITS> m = 0;
     ap_uint<SM::S_W> sum = 0;
 sm_exp_rows:
-    for (int it = 0; it < rows * wpr; it++) {
+    for (int it = 0; it < trip_mul(rows, wpr); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::SM_DEPTH_EXP)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::NP / C::SOFTMAX_LANES)
@@ -109,7 +109,7 @@ void sm_norm(const step_t st, int r0, int rows, int width, const softmax_t q,
     int r = 0, j = 0;
     ap_uint<SM::R_W> rv = 0;
 sm_norm_rows:
-    for (int it = 0; it < rows * wpr; it++) {
+    for (int it = 0; it < trip_mul(rows, wpr); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::SM_DEPTH_NORM)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::NP / C::SOFTMAX_LANES)
@@ -175,7 +175,7 @@ void ln_stats(int r0, int rows, const ln_t q, const rsqrt_t& rs, const typename 
     ap_int<IB + LB> sx = 0;
     ap_uint<2 * IB + LB> sq = 0;
 ln_stats_rows:
-    for (int it = 0; it < rows * wpr; it++) {
+    for (int it = 0; it < trip_mul(rows, wpr); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::LN_DEPTH_STATS)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::D / C::LN_LANES)
@@ -230,7 +230,7 @@ void ln_norm_affine(const step_t st, int rows, const ln_t q, const mult_t mult[C
     int r = 0, j = 0;
     ln_row_t<C> cur;
 ln_norm_rows:
-    for (int it = 0; it < rows * wpr; it++) {
+    for (int it = 0; it < trip_mul(rows, wpr); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::LN_DEPTH_NORM)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::D / C::LN_LANES)

@@ -37,7 +37,7 @@ void sel_gelu_pass(int m, const sel_t& sp, const typename C::GLOCAL::word_t LOCA
     const int groups = C::LOC / G;
     int i = 0, g = 0;
 sel_gelu_rows:
-    for (int it = 0; it < m * groups; it++) {
+    for (int it = 0; it < trip_mul(m, groups); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::GELU_PASS_DEPTH)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::LOC / C::GELU_LANES)
@@ -70,7 +70,7 @@ void sel_mean(int m, int cols, int col0, ap_uint<C::SEL_MEAN_W> mult, int shift,
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
     int g = 0, i = 0;
 sel_mean_cols_rows:
-    for (int it = 0; it < (cols / L) * m; it++) {
+    for (int it = 0; it < trip_mul(cols / L, m); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::VEC_DEPTH)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::D / C::SELECT_LANES)
@@ -111,7 +111,7 @@ void sel_score(int m, const sel_t& sp, const typename C::GZ::word_t Z[C::GZ::NB]
     sc_t s = 0;
     int i = 0, g = 0, np = 0;
 sel_score_rows:
-    for (int it = 0; it < m * groups; it++) {
+    for (int it = 0; it < trip_mul(m, groups); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::VEC_DEPTH)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::HEADS)
@@ -158,7 +158,7 @@ int sel_compact(int n, const sel_t& sp, const bool keep[C::N_MAX], const typenam
     HLSGEN_PRAGMA(HLS DEPENDENCE variable = X inter false)   // row 1 + i is read before any row >= 1 + i is written
     int i = 0, g = 0, o = 1;
 sel_compact_rows:
-    for (int it = 0; it < n * groups; it++) {
+    for (int it = 0; it < trip_mul(n, groups); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::VEC_DEPTH)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::D / C::SELECT_LANES)

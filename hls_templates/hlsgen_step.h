@@ -27,6 +27,8 @@ struct step_t {
     int w_word;                     // first AXI word of the weight section
     int rec_bytes, a_bytes, npos;   // weight record: bytes, region A bytes (weights + requantizer), pos entries
     int bias_bytes;
+    int tiles, tile_bytes, last_bytes;  // weight tiles: count, bytes of a full tile and of the last one
+    int tile_items, last_items;     // realigned items (region A words + pos entries) of a full / the last tile
     int mode, src;                  // engine-specific (the enums above)
     int icol, ocol, r0, head;       // first input column, first output column, first row, head
     int shift, bits;                // requantizer of the step's outputs
@@ -34,6 +36,11 @@ struct step_t {
     int cond;                       // 1: skipped when the last token selector pruned nothing
     int tap, tap2;                  // golden trace layers (-1: none)
 };
+
+// the weight items of tile t of a matmul step (0 past the last tile)
+inline int tile_items(const step_t& st, int t) {
+    return t + 1 < st.tiles ? st.tile_items : (t + 1 == st.tiles ? st.last_items : 0);
+}
 
 }  // namespace hlsgen
 

@@ -21,23 +21,24 @@
 
 namespace hlsgen {
 
-// the records a tile of a matmul step streams
+// the records a tile of a matmul step streams (sizes from the step: no multiplier in the stream)
 struct tile_plan {
-    int tiles, lanes;                   // output channels per tile (PE of the engine)
-    int O, rec_bytes, a_bytes, npos;    // channels, record bytes, region A bytes, pos-embed entries
+    int tiles, tile_bytes, last_bytes;  // tiles of PE records; bytes of a full tile and of the last one
+    int tile_items, last_items;         // items the realigner makes of a full / the last tile
+    int rec_bytes, a_bytes, npos;       // record bytes, region A bytes, pos-embed entries
     int w_word;                         // first AXI word of the section
 };
 
 template <int AXI_W>
 void dma_records(const ap_uint<AXI_W>* wmem, const tile_plan tp, hls::stream<ap_uint<AXI_W> >& words) {
     const int WB = AXI_W / 8;
+    long b0 = 0;                                         // the tile's first byte in the section
 dma_tiles:
     for (int t = 0; t < tp.tiles; t++) {
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = 1024)
-        const int nch = cmin(tp.lanes, tp.O - t * tp.lanes);
-        const long b0 = (long)t * tp.lanes * tp.rec_bytes;
+        const int nbytes = t + 1 < tp.tiles ? tp.tile_bytes : tp.last_bytes;
         const long first = tp.w_word + b0 / WB;
-        const int nw = (int)((b0 + (long)nch * tp.rec_bytes - 1) / WB - b0 / WB + 1);
+        const int nw = (int)((b0 + nbytes - 1) / WB - b0 / WB + 1);
     dma_burst:
         for (int i = 0; i < nw; i++) {
             HLSGEN_PRAGMA(HLS PIPELINE II = 1)
@@ -45,6 +46,7 @@ dma_tiles:
             HLSGEN_TRIP(i == 0, i == 0);
             words.write(wmem[first + i]);
         }
+        b0 += tp.tile_bytes;
     }
 }
 
@@ -54,19 +56,22 @@ void realign_records(const tile_plan tp, hls::stream<ap_uint<AXI_W> >& words, hl
     const int WB = AXI_W / 8;
     const int a_words = (tp.a_bytes + WB - 1) / WB;
     const int per_rec = a_words + tp.npos;
+    long b0 = 0;
 realign_tiles:
     for (int t = 0; t < tp.tiles; t++) {
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = 1024)
-        const int nch = cmin(tp.lanes, tp.O - t * tp.lanes);
-        const long b0 = (long)t * tp.lanes * tp.rec_bytes;
+        const bool last = t + 1 == tp.tiles;
+        const int nbytes = last ? tp.last_bytes : tp.tile_bytes;
+        const int nitems = last ? tp.last_items : tp.tile_items;
         const int skew = (int)(b0 % WB);                     // tile start within its first word
-        const int nw = (int)((b0 + (long)nch * tp.rec_bytes - 1) / WB - b0 / WB + 1);
+        const int nw = (int)((b0 + nbytes - 1) / WB - b0 / WB + 1);
         ap_uint<AXI_W> cur = words.read();
         ap_uint<AXI_W> nxt = nw > 1 ? words.read() : ap_uint<AXI_W>(0);
-        int have = nw > 1 ? 2 : 1, wi = 0, p = 0, k = 0;
-        long pos = skew;                                     // byte of the tile's first word
+        int have = nw > 1 ? 2 : 1, wi = 0, k = 0;
+        long rec = skew;                                     // the record's first byte, in the tile's words
+        long pos = skew;                                     // the item's first byte
     realign_items:
-        for (int it = 0; it < nch * per_rec; it++) {
+        for (int it = 0; it < nitems; it++) {
             HLSGEN_PRAGMA(HLS PIPELINE II = 1)
             HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = 65536)
             HLSGEN_PRAGMA(HLS LATENCY max = 2)   // word select and shift: a stream-to-stream stage
@@ -85,12 +90,13 @@ realign_tiles:
             k++;
             if (k == per_rec) {
                 k = 0;
-                p++;
-                pos = skew + (long)p * tp.rec_bytes;
+                rec += tp.rec_bytes;
+                pos = rec;
             } else {
                 pos += k < a_words ? WB : (k == a_words ? tp.a_bytes - (a_words - 1) * WB : 2);
             }
         }
+        b0 += tp.tile_bytes;
     }
 }
 
@@ -99,9 +105,11 @@ template <class C>
 tile_plan plan_of(const step_t& st) {
     HLSGEN_PRAGMA(HLS INLINE)
     tile_plan tp;
-    tp.lanes = st.op == OP_BIN ? C::PE : C::I8_PE;
-    tp.O = st.O;
-    tp.tiles = (st.O + tp.lanes - 1) / tp.lanes;
+    tp.tiles = st.tiles;
+    tp.tile_bytes = st.tile_bytes;
+    tp.last_bytes = st.last_bytes;
+    tp.tile_items = st.tile_items;
+    tp.last_items = st.last_items;
     tp.rec_bytes = st.rec_bytes;
     tp.a_bytes = st.a_bytes;
     tp.npos = st.npos;

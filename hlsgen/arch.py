@@ -31,6 +31,9 @@ RECIP_DEPTH = 12    # reciprocal of the row sum (normalise, table seed, one Newt
 RSQRT_DEPTH = 12    # reciprocal square root of the variance (normalise, table seed, Newton), pipelined
 DSP_CHAIN = 4       # DSP48E2 cascade length of the DSP engines (PCIN adds; WP486's guard bits allow 7 at 8 bits)
 CTRL_CYCLES = 5     # of OP_OVERHEAD, the twin's handshake: fetch, gap exit, start, registered start and done
+MAXI_BURST = 64     # HLS m_axi read adapters (image, weights): max_read_burst_length
+MAXI_OUTSTANDING = 8  # and num_read_outstanding: a 512-word read FIFO each
+MAXI_WRITE_BURST = 2  # the result port: max_write_burst_length = num_write_outstanding
 
 # ---- weight records in the blob (hlsgen.emit_blob) -------------------------------------------------
 REQ_MULT_BYTES = 2      # requantizer multiplier, int16, after each channel's weights

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hlsgen.arch import cdiv
+from hlsgen.arch import MULT_BITS, REQ_BIAS_BYTES, REQ_MULT_BYTES, cdiv
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,34 @@ def feat_offset(bufs: dict) -> int:
     """The first I8IN column of a selector's local features: D rounded up to the I8IN span."""
     D = bufs["X"].cols
     return cdiv(D, bufs["I8IN"].span) * bufs["I8IN"].span
+
+
+# the softmax's exp FIFO carries OF + 1 bits per lane: the probability fraction bits of quant.golden's
+# softmax (out_frac 16) and a guard bit
+SM_EXP_BITS = 17
+
+
+def engine_buffers(spec, k: int, par, axi_bits: int) -> dict[str, tuple]:
+    """name -> (banks, word bits, words per bank) of the engines' own memories, laid out as the HLS
+    kernels declare them: the binary and int8 weight-record double buffers (AXI words, PE x WSTEP
+    banks), the int8 pos-embed double buffer, the attention engine's stationary tile (PE x SIMD banks of
+    k-bit values), the softmax and LayerNorm row FIFOs and the LayerNorm affine ROMs (lanes banks)."""
+    N, D, M = spec.num_tokens, spec.embed_dim, spec.mlp_dim
+    p, wb = par, axi_bits // 8
+    bin_wpr = cdiv(max(D, M) // 8 + REQ_MULT_BYTES + REQ_BIAS_BYTES, wb)
+    bin_step = np.maximum(1, np.asarray(p["simd"]) // axi_bits)
+    i8_wpr = cdiv(max(spec.patch_dim, D) + REQ_MULT_BYTES + REQ_BIAS_BYTES, wb)
+    i8_step = np.maximum(1, np.asarray(p["i8_simd"]) // wb)
+    att = cdiv(max(N, spec.head_dim), p["att_simd"]) * p["att_simd"]
+    sm, ln = p["softmax_lanes"], p["ln_lanes"]
+    sm_fifo = 2 * cdiv(max(N, spec.num_heads), sm)      # two rows of the widest softmax (attention or head gate)
+    ln_rows = (2 * spec.depth + 1) * D // ln
+    return {"binary weights": (p["pe"] * bin_step, axi_bits, 2 * cdiv(bin_wpr, bin_step)),
+            "int8 weights": (p["i8_pe"] * i8_step, axi_bits, 2 * cdiv(i8_wpr, i8_step)),
+            "int8 pos-embed": (p["i8_pe"], 16, 2 * spec.num_patches),
+            "attention tile": (p["att_pe"] * p["att_simd"], k, 2 * att // p["att_simd"]),
+            "softmax score FIFO": (1, 2 * k * sm, sm_fifo),
+            "softmax exp FIFO": (1, SM_EXP_BITS * sm, sm_fifo),
+            "LayerNorm row FIFO": (1, 16 * ln, 2 * D // ln),
+            "LayerNorm multipliers": (ln, MULT_BITS, ln_rows),
+            "LayerNorm biases": (ln, 8 * REQ_BIAS_BYTES, ln_rows)}

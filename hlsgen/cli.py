@@ -17,6 +17,7 @@ _COMMANDS = (
     "hlsgen.cmd_train",
     "hlsgen.cmd_explore",
     "hlsgen.cmd_generate",
+    "hlsgen.cmd_check",
     "hlsgen.cmd_csim",
     "hlsgen.cmd_cosim",
     "hlsgen.cmd_synth",

@@ -11,6 +11,7 @@ fixes their blocks, and the design's selector list must agree with it.
 from __future__ import annotations
 
 import copy
+import json
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -100,11 +101,28 @@ def generate(model: str = "deit_tiny", board: str = "zcu102", fps: float = 30.0,
     source = "the digits test split" if model_name == "digits" and weights is None else "random images, seed 2"
     t2 = time.time()
     project = build_project(im, design, codes, trace_mb=trace_mb, extra_predicted=extra, image_source=source)
+    check_generated(project, design)
     t3 = time.time()
     path = write_project(project.files, out, force)
     t4 = time.time()
     return Generated(path, design, project, {"explore": t1 - t0, "model": t2 - t1, "emit": t3 - t2,
                                             "write": t4 - t3, "total": t4 - t0})
+
+
+def check_generated(project: Project, design: DesignPoint) -> None:
+    """`hlsgen check` on the emitted C++ before anything is written: a project whose C++ does not build
+    the priced micro-architecture is an error of hlsgen, not a project. The report goes to
+    report/check.json (loops with II and depth, structural resources)."""
+    from hlsgen.check_project import check_sources, project_sources
+    from hlsgen.cmd_check import compare_resources
+    from sim.aptypes import aptypes_include_dir
+    report = check_sources(project_sources(project.files), design, aptypes_include_dir())
+    if report["errors"]:
+        first = report["errors"][0]
+        raise GenerateError(f"the emitted C++ fails hlsgen check ({len(report['errors'])} error(s)); first: "
+                            f"[{first['rule']}] {first['file']}:{first['line']}: {first['message']}")
+    report = {**report, "resources": {**report["resources"], "model": compare_resources(report, design)}}
+    project.files["report/check.json"] = (json.dumps(report, indent=1) + "\n").encode()
 
 
 def _model_selectors(model: str, spec, weights: str | None) -> tuple[SelectorPlacement, ...]:
@@ -142,9 +160,14 @@ def run(args) -> int:
           + (f" (worst case {pred.fps_worst:.1f})" if d.selectors else ""))
     print(f"  weights: {len(p.lowered.blob):,} bytes; test images: {p.golden.images}; golden trace: "
           f"{p.golden.full_layers} layers in full, {p.golden.hashed_layers} as checksums")
+    chk = json.loads(p.files["report/check.json"])
+    res = chk["resources"]["model"]
+    print(f"  hlsgen check: 0 errors, {len(chk['warnings'])} warning(s), {len(chk['loops'])} pipelined loops; "
+          f"structural DSP {res['dsp']['structural']:g} / model {res['dsp']['model']:g}, "
+          f"BRAM36 {res['bram36']['structural']:g} / {res['bram36']['model']:g} (report/check.json)")
     for note in p.notes:
         print(f"  note: {note}")
-    print(f"  next: hlsgen csim {g.out}" + ("" if p.notes else f"; hlsgen cosim {g.out}; hlsgen synth {g.out}"))
+    print(f"  next: hlsgen csim {g.out} [--json]" + ("" if p.notes else f"; hlsgen cosim {g.out}; hlsgen synth {g.out}"))
     return 0
 
 

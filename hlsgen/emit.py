@@ -25,7 +25,7 @@ import numpy as np
 from hlsgen.design import DesignPoint, dump_design
 from hlsgen.emit_golden import GoldenStats, golden_bytes, inputs_bytes
 from hlsgen.emit_lower import Lowered, lower
-from hlsgen.arch import cpp_header
+from hlsgen.arch import MAXI_BURST, MAXI_OUTSTANDING, MAXI_WRITE_BURST, cpp_header
 from hlsgen.emit_hls import hls_params
 from hlsgen.ops_resources import KEYS
 from quant.errors import UserError
@@ -36,7 +36,6 @@ KERNEL_HEADERS = ("hlsgen_common.h", "hlsgen_bits.h", "hlsgen_buffers.h", "hlsge
                   "hlsgen_binary.h", "hlsgen_int8.h", "hlsgen_matmul.h", "hlsgen_attention.h", "hlsgen_rows.h",
                   "hlsgen_select.h", "hlsgen_io.h")
 TB_HEADERS = ("hlsgen_profile.h",)
-MAXI_BURST, MAXI_OUTSTANDING = 64, 8   # the weight / image m_axi adapters: a 512-word read FIFO each
 BUFFER_NOTES = {"X": "residual stream, int16", "A": "k-bit activations: LayerNorm / attention output",
                 "QKV": "k-bit q | k | v", "H": "k-bit MLP hidden (after the fused GELU)",
                 "S": "one head's scores (2k-bit); a selector's head-gate and package inputs",
@@ -93,7 +92,7 @@ def _context(lw: Lowered) -> dict:
         "in_scale": _g(lw.im.in_scale), "logit_scale": _g(lw.im.logit_scale),
         "fps": f"{p.fps:.1f}", "fps_worst": f"{p.fps_worst:.1f}", "latency_ms": f"{p.latency_ms:.2f}",
         "cycles": f"{p.cycles:,}", "resources": res, "project_name": PROJECT_NAME,
-        "burst": MAXI_BURST, "outstanding": MAXI_OUTSTANDING,
+        "burst": MAXI_BURST, "outstanding": MAXI_OUTSTANDING, "write_burst": MAXI_WRITE_BURST,
     }
 
 

@@ -25,14 +25,28 @@ I8_MODE = {"x_pos": 0, "logits": 1, "local": 2, "z": 3, "gate": 4}
 SM_MODE = {"attn": 0, "gate": 1, "pkg": 2}
 SEL_MODE = {"gelu": 0, "gmean": 1, "tmean": 2, "score": 3, "compact": 4}
 STEP_FIELDS = ("op", "block", "rows_from", "rows", "K", "O", "w_word", "rec_bytes", "a_bytes", "npos", "bias_bytes",
+               "tiles", "tile_bytes", "last_bytes", "tile_items", "last_items",
                "mode", "src", "icol", "ocol", "r0", "head", "shift", "bits", "pidx", "cond", "tap", "tap2")
 GEOMETRIES = ("X", "A", "QKV", "H", "S", "P", "I8IN", "LOGITS", "LOCAL", "Z", "GLOB", "PKG")
+
+
+def weight_fields(K: int, O: int, npos: int, bias_bytes: int, binary: bool, lanes: int, wb: int) -> dict:
+    """The step fields of a matmul's weight records (hlsgen/emit_blob.py layout), with the stream's tile
+    sizes precomputed so that the DMA and the realigner need no multiplier."""
+    a = (cdiv(K, 8) if binary else K) + REQ_MULT_BYTES + bias_bytes
+    rec = a + 2 * npos
+    last = O - (cdiv(O, lanes) - 1) * lanes
+    items = cdiv(a, wb) + npos
+    return {"K": K, "O": O, "a_bytes": a, "rec_bytes": rec, "npos": npos, "bias_bytes": bias_bytes,
+            "tiles": cdiv(O, lanes), "tile_bytes": lanes * rec, "last_bytes": last * rec,
+            "tile_items": lanes * items, "last_items": last * items}
 
 
 def step_entry(st, lw: Lowered, wb: int) -> dict:
     """One PROG entry (hls_templates/hlsgen_step.h step_t) of a step."""
     im, s = lw.im, lw.im.spec
     ids = lw.layer_ids
+    par = lw.design.parallelism
     b = block_of(st.name)
     sel_i = lw.sel_blocks.index(b) if ".selector" in st.name else 0
     hid = max(s.head_dim // 2, 1)
@@ -46,9 +60,8 @@ def step_entry(st, lw: Lowered, wb: int) -> dict:
         sec = lw.section(section)
         if (sec.K, sec.O, 2 * sec.pos) != (K, O, npos_bytes):
             raise EmitError(f"{st.name}: weight section {section} is {sec.K} x {sec.O}, the step {K} x {O}")
-        a = (cdiv(K, 8) if binary else K) + REQ_MULT_BYTES + sec.bias_bytes
-        e.update(K=K, O=O, w_word=sec.offset // wb, a_bytes=a, rec_bytes=a + 2 * sec.pos, npos=sec.pos,
-                 bias_bytes=sec.bias_bytes, shift=rq.shift, bits=rq.bits)
+        e.update(weight_fields(K, O, sec.pos, sec.bias_bytes, binary, par.pe if binary else par.i8_pe, wb),
+                 w_word=sec.offset // wb, shift=rq.shift, bits=rq.bits)
 
     if isinstance(st, ImageLoad):
         pass
@@ -138,7 +151,8 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
     means = [m for sel in sels for m in (sel.global_mean, sel.token_mean)]
     cls = lw.section("patch_embed.cls")
     vit = {
-        "AXI_W": wb * 8, "N_MAX": N, "NKP": cdiv(N, par.att_simd) * par.att_simd, "NP": int(bufs["S"].cols_padded),
+        "AXI_W": wb * 8, "N_MAX": N, "NKP": cdiv(N, par.att_simd) * par.att_simd,
+        "ATT_WBUF": cdiv(max(N, HD), par.att_simd) * par.att_simd, "NP": int(bufs["S"].cols_padded),
         "D": D, "HD": HD, "HEADS": H, "HID": HID, "LOC": H * HID, "M": M, "K_BITS": k, "W_BITS": 2 * k,
         "S_BITS": s_bits, "Z_BITS": z_bits,
         "DEPTH": depth, "CLASSES": s.num_classes, "PATCH": s.patch_size, "IMG": s.img_size, "GRID": s.grid,
@@ -161,7 +175,8 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
         "I8_NPOS": max(max(x.pos for x in i8s), 1), "BK_MAX": max(D, M), "BO_MAX": max(3 * D, M),
         "I8_ROWS": int(bufs["I8IN"].rows), "I8_KMAX": i8_k, "I8_OMAX": max(x.O for x in i8s),
         **{name: int(v) for name, v in loop_depths(par.as_dict()).items()},
-        "SM_FIFO": 2 * cdiv(int(bufs["S"].cols_padded), par.softmax_lanes), "LN_FIFO": 2 * D // par.ln_lanes,
+        "MEM_LAT": int(d.ctx().mem_lat),       # DDR latency (cycles): the depth of the m_axi loops
+        "SM_FIFO": 2 * cdiv(max(N, H), par.softmax_lanes), "LN_FIFO": 2 * D // par.ln_lanes,
     }
     vit["ATT_ACC_W"] = max(vit["QK_ACC_W"], vit["AV_ACC_W"])
     geoms = [(f"G{n}", f"geom<{bufs[n].bits}, {int(bufs[n].W)}, {int(bufs[n].NB)}, {int(bufs[n].rows)}, "

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hlsgen.arch import Ctx, cdiv, clog2, dsp_chain
+from hlsgen.arch import MAXI_BURST, MAXI_OUTSTANDING, MAXI_WRITE_BURST, Ctx, cdiv, clog2, dsp_chain
+from hlsgen.buffers import buffers, engine_buffers
 
 KEYS = ("lut", "ff", "dsp", "bram36", "uram")
 
@@ -33,12 +34,13 @@ class Dims:
     classes: int
     selectors: bool
     layers: int = 12       # encoder blocks (2 LayerNorms each, + the final one)
+    spec: object = None    # the ViTSpec (the buffer layouts of hlsgen.buffers need all of it)
 
     @classmethod
     def of(cls, spec, selectors=()) -> "Dims":
         # a selector never makes more than N tokens (class + kept + one package <= N)
         return cls(spec.embed_dim, spec.mlp_dim, spec.num_heads, spec.head_dim, spec.num_tokens, spec.num_patches,
-                   spec.patch_dim, spec.num_classes, bool(selectors), spec.depth)
+                   spec.patch_dim, spec.num_classes, bool(selectors), spec.depth, spec)
 
 
 def res(lut=0, ff=0, dsp=0, bram36=0, uram=0) -> dict:
@@ -82,6 +84,13 @@ def uram_cost(width, depth):
     width, depth = np.asarray(width), np.asarray(depth)
     wide = np.maximum(width, 72)
     return cdiv(wide, 72) * cdiv(cdiv(width * depth, wide), 4096)
+
+
+def local_memory(name: str, ctx: Ctx, dims: Dims, board=None) -> dict:
+    """One of the engines' own memories (hlsgen.buffers.engine_buffers: the HLS kernels' layout)."""
+    axi = board.memory.axi_width_bits if board is not None else 256
+    banks, width, depth = engine_buffers(dims.spec, ctx.k, ctx.par, axi)[name]
+    return {key: v * banks for key, v in mem_cost(width, depth, board).items()}
 
 
 # ---- per-lane building blocks ----------------------------------------------------------------------
@@ -163,8 +172,11 @@ def glue_features(engine: str, key: str, ctx: Ctx, dims: Dims):
     return 0, 0, 0
 
 
-# which ENGINE_GLUE columns (0 fixed, 1 per unit, 2 per lane, 3 per row bit) only the twin has (see above)
+# which ENGINE_GLUE columns (0 fixed, 1 per unit, 2 per lane, 3 per row bit) only the twin has (see above);
+# and per resource: the DSPs of the twin's unpacked attention products (the HLS kernels pack two per DSP,
+# explicitly: mul2) and of its int8 DMA address multiplies (the HLS steps carry the tile sizes)
 TWIN_ONLY = {"binary": (3,), "int8": (1, 2, 3), "attention": (3,)}
+TWIN_ONLY_BY_KEY = {("attention", "dsp"): (1,), ("int8", "dsp"): (0,)}
 
 
 def engine_glue(engine: str, ctx: Ctx, dims: Dims, twin: bool = False) -> dict:
@@ -172,18 +184,59 @@ def engine_glue(engine: str, ctx: Ctx, dims: Dims, twin: bool = False) -> dict:
     consts = ENGINE_GLUE.get(engine)
     if consts is None:
         return res()
-    skip = () if twin else TWIN_ONLY.get(engine, ())
     out = {}
     for key, coef in consts.items():
+        skip = () if twin else TWIN_ONLY.get(engine, ()) + TWIN_ONLY_BY_KEY.get((engine, key), ())
         feats = (1, *glue_features(engine, key, ctx, dims))
         out[key] = sum(c * f for i, (c, f) in enumerate(zip(coef, feats)) if i not in skip)
     return res(**out)
 
 
-def twin_overhead(engine: str, ctx: Ctx, dims: Dims) -> dict:
-    """What the RTL twin's engine costs beyond the design's (its row-per-word buffers' muxes)."""
+def twin_overhead(engine: str, ctx: Ctx, dims: Dims, board=None) -> dict:
+    """What the RTL twin's engine costs beyond the design's: its row-per-word buffers' muxes, and its own
+    memories laid out its way (twin_memory_delta)."""
     full, design = engine_glue(engine, ctx, dims, twin=True), engine_glue(engine, ctx, dims)
-    return {k: full[k] - design[k] for k in full}
+    delta = twin_memory_delta(engine, ctx, dims, board)
+    return {k: full[k] - design[k] + delta[k] for k in full}
+
+
+# the engines' own memories (hlsgen.buffers.engine_buffers), by engine
+ENGINE_MEMORIES = {"binary": ("binary weights",), "int8": ("int8 weights", "int8 pos-embed"),
+                   "attention": ("attention tile",), "softmax": ("softmax score FIFO", "softmax exp FIFO"),
+                   "layernorm": ("LayerNorm row FIFO", "LayerNorm multipliers", "LayerNorm biases")}
+
+
+def engine_memories(engine: str, ctx: Ctx, dims: Dims, board=None) -> dict:
+    return radd(res(), *[local_memory(m, ctx, dims, board) for m in ENGINE_MEMORIES.get(engine, ())])
+
+
+def twin_memory_delta(engine: str, ctx: Ctx, dims: Dims, board=None) -> dict:
+    """The RTL twin's own memories minus the HLS kernels' (engine_memories): the twin keeps weight and
+    operand words PE x SIMD lanes wide (not AXI words), one FIFO row per lane group and one LayerNorm
+    ROM word of L (multiplier, bias) pairs; the calibration records measured that layout."""
+    p, k, n = ctx.par, ctx.k, dims.n_max
+    if engine == "binary":
+        w = mem_cost(p["pe"] * p["simd"], cdiv(max(dims.D, dims.M), p["simd"]), board)
+        twin = radd(w, w)
+    elif engine == "int8":
+        w = mem_cost(p["i8_pe"] * p["i8_simd"] * 8, cdiv(max(dims.patch_dim, dims.D), p["i8_simd"]), board)
+        pos = mem_cost(p["i8_pe"] * 16, n, board)
+        twin = radd(w, w, pos, pos)
+    elif engine == "attention":
+        b = mem_cost(p["att_pe"] * p["att_simd"] * k, cdiv(max(dims.d, n), p["att_simd"]), board)
+        twin = radd(b, b)
+    elif engine == "softmax":
+        L = p["softmax_lanes"]
+        f = mem_cost(L * max(2 * k, 16), 2 * cdiv(n, L), board)
+        twin = radd(f, f)
+    elif engine == "layernorm":
+        L = p["ln_lanes"]
+        twin = radd(mem_cost(L * 16, 2 * cdiv(dims.D, L), board),
+                    mem_cost(L * (16 + 32), (2 * dims.layers + 1) * cdiv(dims.D, L), board))
+    else:
+        return res()
+    hls = engine_memories(engine, ctx, dims, board)
+    return {key: twin[key] - hls[key] for key in KEYS}
 
 
 # ---- engines ------------------------------------------------------------------------------------------
@@ -191,7 +244,7 @@ def binary_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
     """PE x SIMD gate-and-add lanes: per PE a SIMD-input adder tree over the activations whose weight
     is +1 (the gate folds into the first adder level), y = 2*S+ - Sum(x) with one shared Sum(x) tree
     per token. Accumulator width k + ceil(log2 K) + 1. Requantizer + residual adder per PE.
-    Weights: double buffer of PE*SIMD-bit words, ceil(K_max/SIMD) deep."""
+    Weights: the double buffer of weight records (AXI words; hlsgen.buffers.engine_buffers)."""
     pe, simd, k = ctx.par["pe"], ctx.par["simd"], ctx.k
     kmax = max(dims.D, dims.M)
     acc = k + clog2(kmax) + 1
@@ -202,8 +255,8 @@ def binary_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
     ff = (pe * simd * (k + 2)                      # adder-tree pipeline registers (~k+2 bits per lane)
           + pe * simd + simd * k                   # weight word and activation broadcast registers
           + pe * (acc + 16) + 400)                 # accumulators, residual adder output; control
-    wbuf = mem_cost(pe * simd, cdiv(kmax, simd), board)
-    return radd(res(lut=lut, ff=ff), requant_resources(pe), wbuf, wbuf, engine_glue("binary", ctx, dims))
+    return radd(res(lut=lut, ff=ff), requant_resources(pe), engine_memories("binary", ctx, dims, board),
+                engine_glue("binary", ctx, dims))
 
 
 def gelu_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
@@ -231,24 +284,21 @@ def dsp_mac_array(pe, simd, k, acc) -> dict:
 
 
 def int8_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
-    """int8 MAC array (dsp_mac_array, k = 8), requantizer and pos-embed adder per PE; weight double
-    buffer PE*SIMD*8 bits wide; pos-embed double buffer PE x n tokens x 16 bits."""
+    """int8 MAC array (dsp_mac_array, k = 8), requantizer and pos-embed adder per PE; the weight-record
+    and pos-embed double buffers (hlsgen.buffers.engine_buffers)."""
     pe, simd = ctx.par["i8_pe"], ctx.par["i8_simd"]
     kmax = max(dims.patch_dim, dims.D)
-    wbuf = mem_cost(pe * simd * 8, cdiv(kmax, simd), board)
-    pos = mem_cost(pe * 16, dims.n_max, board)
     return radd(dsp_mac_array(pe, simd, 8, 16 + clog2(kmax) + 1), res(lut=pe * 18 + 300, ff=pe * 16 + 400),
-                requant_resources(pe), wbuf, wbuf, pos, pos, engine_glue("int8", ctx, dims))
+                requant_resources(pe), engine_memories("int8", ctx, dims, board), engine_glue("int8", ctx, dims))
 
 
 def attention_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
-    """k-bit x k-bit MAC array (dsp_mac_array) and requantizer per PE; stationary-operand double
-    buffer of PE*SIMD*k-bit words, ceil(max(d, n)/SIMD) deep."""
+    """k-bit x k-bit MAC array (dsp_mac_array) and requantizer per PE, shared by Q.K^T and P.V; the
+    stationary operand's double buffer (hlsgen.buffers.engine_buffers)."""
     pe, simd, k = ctx.par["att_pe"], ctx.par["att_simd"], ctx.k
     acc = 2 * k + clog2(max(dims.n_max, dims.d)) + 1
-    buf = mem_cost(pe * simd * k, cdiv(max(dims.d, dims.n_max), simd), board)
-    return radd(dsp_mac_array(pe, simd, k, acc), res(lut=300, ff=400), requant_resources(pe), buf, buf,
-                engine_glue("attention", ctx, dims))
+    return radd(dsp_mac_array(pe, simd, k, acc), res(lut=300, ff=400), requant_resources(pe),
+                engine_memories("attention", ctx, dims, board), engine_glue("attention", ctx, dims))
 
 
 def softmax_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
@@ -256,12 +306,11 @@ def softmax_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
     multiply: 4 DSP/lane; one pipelined reciprocal (2 DSP, ~500 LUT). Two row FIFOs between the
     three stages, L x max(2k, 16) bits wide, two rows deep."""
     L, k = ctx.par["softmax_lanes"], ctx.k
-    fifo = mem_cost(L * max(2 * k, 16), 2 * cdiv(dims.n_max, L), board)
     # calibrated on yosys xcup synthesis of hg_softmax (bench/calibration): per lane the exp's range
     # reduction and polynomial with per-layer shifts, the normalising multiply; one exact pipelined
     # reciprocal (restoring division) per unit
-    return radd(res(lut=L * (84 * k + 519) + 840, ff=L * (15 * k + 241) + 260, dsp=7 * L), fifo, fifo,
-                engine_glue("softmax", ctx, dims))
+    return radd(res(lut=L * (84 * k + 519) + 840, ff=L * (15 * k + 241) + 260, dsp=7 * L),
+                engine_memories("softmax", ctx, dims, board), engine_glue("softmax", ctx, dims))
 
 
 def layernorm_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
@@ -269,15 +318,15 @@ def layernorm_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
     per-channel affine requantizer (DSP): 3 DSP/lane; mean/variance (2 DSP) and a pipelined
     reciprocal sqrt (2 DSP, ~600 LUT). A row FIFO (L x 16 bits, two rows) between the stages."""
     L = ctx.par["ln_lanes"]
-    fifo = mem_cost(L * 16, 2 * cdiv(dims.D, L), board)
     # the per-channel affine constants of every LayerNorm (int16 multiplier + 32-bit bias per channel,
-    # L channels per word) stay on chip: 2 per block + the final one (engine-level synthesis: 2 BRAM36
-    # for digits at L = 1, hg_ln_rom; counted since the engine-level calibration)
-    rom = mem_cost(L * (16 + 32), (2 * dims.layers + 1) * cdiv(dims.D, L), board)
+    # L banks) stay on chip: 2 per block + the final one (engine-level synthesis: 2 BRAM36 for digits at
+    # L = 1, hg_ln_rom; counted since the engine-level calibration)
+
     # calibrated on yosys xcup synthesis of hg_layernorm (bench/calibration): per lane the square,
     # the normalise multiply + per-row barrel shift and the affine requantizer; per unit the statistics,
     # the leading-one normaliser and the piecewise-quadratic rsqrt
-    return radd(res(lut=L * 586 + 1386, ff=L * 348 + 506, dsp=3 * L + 9), fifo, rom, engine_glue("layernorm", ctx, dims))
+    return radd(res(lut=L * 586 + 1386, ff=L * 348 + 506, dsp=3 * L + 9), engine_memories("layernorm", ctx, dims, board),
+                engine_glue("layernorm", ctx, dims))
 
 
 def select_unit(ctx: Ctx, dims: Dims, board=None) -> dict:
@@ -299,45 +348,18 @@ def engine_resources(engine: str, ctx: Ctx, dims: Dims, board=None) -> dict:
 
 
 # ---- on-chip activation buffers ---------------------------------------------------------------------
-def activation_buffers(ctx: Ctx, dims: Dims) -> dict[str, tuple]:
-    """name -> (word width bits, depth). The word is as wide as the widest access (lanes x bits).
-      X    residual stream, int16, n x D      (LN reads, binary/int8 output adds, selector copies)
-      A    k-bit activations, n x D           (LN / attention-AV write, binary and int8 engines read)
-      QKV  k-bit, n x 3D                      (binary writes, attention engine reads)
-      S    scores of ONE head, 2k-bit, n x n  (attention writes, softmax rewrites in place, AV reads)
-      H    k-bit MLP hidden, n x M (after the fused GELU); also holds the int8 input patches and
-           the token selector's local features
-    """
-    p, k = ctx.par, ctx.k
-    one = np.ones_like(np.asarray(p["pe"]))
-    sel = p["select_lanes"] if dims.selectors else 1
-
-    def buf(bits_total, word):
-        word = np.asarray(word) * one
-        return word, cdiv(bits_total, word)
-
-    n, D = dims.n_max, dims.D
-    h_bits = max(n * dims.M * k, dims.patches * dims.patch_dim * 8)
-    return {
-        "X": buf(n * D * 16, 16 * np.maximum(np.maximum(p["pe"], p["i8_pe"]), np.maximum(p["ln_lanes"], sel))),
-        "A": buf(n * D * k, k * np.maximum(np.maximum(p["simd"], p["i8_simd"]), np.maximum(p["ln_lanes"], p["att_pe"]))),
-        "QKV": buf(n * 3 * D * k, k * np.maximum(p["pe"], np.maximum(p["att_pe"], p["att_simd"]))),
-        "S": buf(n * n * 2 * k, 2 * k * np.maximum(np.maximum(p["att_pe"], p["att_simd"]), p["softmax_lanes"])),
-        "H": buf(h_bits, np.maximum(k * np.maximum(p["simd"], p["gelu_lanes"]), 8 * p["i8_simd"])),
-    }
-
-
 def buffer_resources(ctx: Ctx, dims: Dims, board) -> dict:
-    """Block RAM for every buffer; on boards with URAM the largest buffers move to URAM while the
-    usable URAM lasts (greedy, in the order H, QKV, X, S, A)."""
-    bufs = activation_buffers(ctx, dims)
+    """Block RAM for every activation buffer as the HLS C++ declares it (hlsgen.buffers: NB banks of
+    W-lane words); on boards with URAM the largest buffers move to URAM while the usable URAM lasts
+    (greedy, largest first: the order of the model's shapes, whatever the lanes)."""
+    bufs = buffers(dims.spec, ctx.k, ctx.par, dims.selectors)
     uram_left = board.usable_amount("uram") - board.platform["uram"]
     total = res()
-    for name in ("H", "QKV", "X", "S", "A"):
-        width, depth = bufs[name]
-        cost = mem_cost(width, depth, board)
+    for b in sorted(bufs.values(), key=lambda b: -b.rows * int(np.max(b.cols)) * b.bits):
+        width, depth, banks = b.word_bits, b.depth, b.NB
+        cost = {key: v * banks for key, v in mem_cost(width, depth, board).items()}
         if board.resources["uram"] > 0:
-            u = uram_cost(width, depth)
+            u = uram_cost(width, depth) * banks
             use = (u <= uram_left) & (cost["bram36"] > 0)
             uram_left = np.where(use, uram_left - u, uram_left)
             cost = {kk: np.where(use, 0, v) for kk, v in cost.items()}
@@ -348,15 +370,18 @@ def buffer_resources(ctx: Ctx, dims: Dims, board) -> dict:
 
 def infrastructure(board) -> dict:
     """Fixed: AXI4-Lite control, per weight port a read DMA with a byte realigner (weight records start
-    at any byte: a w-bit two-word funnel shifter) and a 512-deep burst FIFO, the image read DMA and the
-    result write DMA. Calibrated on yosys xcup synthesis of the twin's hg_axil / hg_rdma / hg_realign /
-    hg_wdma at w = 256 (bench/calibration/engines_digits.json: 8,572 LUT, 1,919 FF in all; the realigner
-    alone 7,798 LUT = 30.5 per data bit); was 1500 + 1500 + 2 w LUT, 4,000 + 4 w FF per port before."""
+    at any byte: a w-bit two-word funnel shifter), the image read DMA and the result write DMA.
+    Calibrated on yosys xcup synthesis of the twin's hg_axil / hg_rdma / hg_realign / hg_wdma at w = 256
+    (bench/calibration/engines_digits.json: 8,572 LUT, 1,919 FF in all; the realigner alone 7,798 LUT =
+    30.5 per data bit); was 1500 + 1500 + 2 w LUT, 4,000 + 4 w FF per port before. The m_axi adapters'
+    FIFOs as the HLS top declares them: burst length x outstanding words for the image and each weight
+    read port, and the result write port's."""
     m = board.memory
     w = m.axi_width_bits
-    fifo = mem_cost(w, 512, board)
+    read = mem_cost(w, MAXI_BURST * MAXI_OUTSTANDING, board)
+    write = mem_cost(w, MAXI_WRITE_BURST * MAXI_WRITE_BURST, board)
     return radd(res(lut=160 + 310 + m.axi_ports * (300 + 30.5 * w), ff=280 + 270 + 400 + m.axi_ports * (400 + 2.25 * w)),
-                *([fifo] * m.axi_ports))
+                *([read] * (1 + m.axi_ports)), write)
 
 
 def accelerator_resources(ctx: Ctx, dims: Dims, board) -> dict:

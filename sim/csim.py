@@ -8,8 +8,10 @@ read at run time, so changing them (a tampered weight blob, other test images) n
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ class CsimResult:
     build_cached: bool
     run_seconds: float
     exe: Path
+    profile: str | None = None      # the loop counters (-DHLSGEN_PROFILE builds), sim.csim_cycles reads them
 
     @property
     def bit_exact(self) -> bool:
@@ -52,11 +55,13 @@ def project_sources(project: str | Path) -> list[Path]:
     return sorted((p / "src").glob("*.h")) + sorted((p / "tb").glob("*.h")) + [p / "src/vit_top.cpp", p / "tb/tb_vit.cpp"]
 
 
-def build_csim(project: str | Path, jobs: int | None = None, exact_acc: bool = False) -> tuple[Path, float, bool]:
+def build_csim(project: str | Path, jobs: int | None = None, exact_acc: bool = False,
+               profile: bool = False) -> tuple[Path, float, bool]:
     """(executable, seconds, cached). exact_acc: the MAC accumulators as the exact-width ap_int of
-    synthesis instead of native integers (slower; -DHLSGEN_EXACT_ACC)."""
+    synthesis instead of native integers (slower; -DHLSGEN_EXACT_ACC). profile: with the loop
+    counters (-DHLSGEN_PROFILE)."""
     t0 = time.time()
-    flags = CSIM_FLAGS + (("-DHLSGEN_EXACT_ACC",) if exact_acc else ())
+    flags = CSIM_FLAGS + (("-DHLSGEN_EXACT_ACC",) if exact_acc else ()) + (("-DHLSGEN_PROFILE",) if profile else ())
     try:
         exe = compile_cpp(project_sources(project), "tb_vit", flags, jobs=jobs)
     except CompileError as e:
@@ -66,22 +71,17 @@ def build_csim(project: str | Path, jobs: int | None = None, exact_acc: bool = F
 
 
 def run_csim(project: str | Path, max_images: int | None = None, jobs: int | None = None,
-             echo=None, exact_acc: bool = False) -> CsimResult:
-    """Build (or reuse) the testbench and run it on the project's data. echo: called per output line."""
+             echo=None, exact_acc: bool = False, profile: bool = False) -> CsimResult:
+    """Build (or reuse) the testbench and run it on the project's data. echo: called per output line.
+    profile: count every pipelined loop's iterations too (CsimResult.profile)."""
     project = Path(project)
-    exe, build_s, cached = build_csim(project, jobs, exact_acc)
+    exe, build_s, cached = build_csim(project, jobs, exact_acc, profile)
     cmd = [str(exe), str(project / "data")] + ([str(max_images)] if max_images is not None else [])
-    t0 = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        if echo:
-            echo(line.rstrip("\n"))
-    rc = proc.wait()
-    run_s = time.time() - t0
-    out = "".join(lines)
+    with tempfile.TemporaryDirectory(prefix="hlsgen-csim-") as tmp:
+        prof_path = Path(tmp) / "profile.txt"
+        res = _run(cmd, echo, {**os.environ, "HLSGEN_PROFILE_OUT": str(prof_path)})
+        text = prof_path.read_text() if profile and prof_path.exists() else None
+    out, rc, run_s = res
     m = _SUMMARY.search(out)
     if rc == 2 or (m is None and rc != 0):
         raise CsimError(f"the testbench failed (exit {rc}): {out.strip().splitlines()[-1] if out.strip() else ''}")
@@ -90,4 +90,17 @@ def run_csim(project: str | Path, max_images: int | None = None, jobs: int | Non
     fm = re.search(r"^first mismatch: (.*)$", out, re.M)
     if fm:
         first = fm.group(1)
-    return CsimResult(images, exact, mism, first, out, rc, build_s, cached, run_s, exe)
+    return CsimResult(images, exact, mism, first, out, rc, build_s, cached, run_s, exe, text)
+
+
+def _run(cmd: list[str], echo, env: dict) -> tuple[str, int, float]:
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if echo:
+            echo(line.rstrip("\n"))
+    rc = proc.wait()
+    return "".join(lines), rc, time.time() - t0

@@ -247,7 +247,7 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
         entry = {"synth": {k: r[k] for k in keys}}
         if name in MODEL_GROUP:
             entry["model"] = {k: sum(bd[g][k] for g in MODEL_GROUP[name]) for k in keys}
-            extra = [twin_overhead(g, ctx, dims) for g in MODEL_GROUP[name]]
+            extra = [twin_overhead(g, ctx, dims, design.board) for g in MODEL_GROUP[name]]
             # what the twin is expected to synthesize: the design's model + the twin-only glue
             entry["model_twin"] = {k: entry["model"][k] + sum(float(x[k]) for x in extra) for k in keys}
         out_parts[name] = entry

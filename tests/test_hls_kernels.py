@@ -21,7 +21,7 @@ from hlsgen.board import resolve_board
 from hlsgen.design import DesignPoint, Parallelism
 from hlsgen.emit import KERNEL_HEADERS
 from hlsgen.emit_blob import Blob
-from hlsgen.emit_hls import STEP_FIELDS, hls_params
+from hlsgen.emit_hls import STEP_FIELDS, hls_params, weight_fields
 from hlsgen.emit_lower import lower
 from hlsgen.emit_params import (cfg_struct, exp_fields, flatten, gelu_cfg, gelu_fields, ln_cfg, ln_fields, rq_fields,
                                 rsqrt_fields, softmax_cfg, softmax_fields)
@@ -305,9 +305,8 @@ def test_linear_binary_engine(harness, tmp_path, k):
     i8 = np.zeros((I8_ROWS, I8_COLS), dtype=np.int64)
     for mode, (lin, src) in layers.items():
         s = secs[mode]
-        rec = s.K // 8 + 2 + s.bias_bytes
-        words += [7, *_step(op=arch.OP_BIN, K=s.K, O=s.O, w_word=s.offset // 32, rec_bytes=rec, a_bytes=rec,
-                            bias_bytes=s.bias_bytes, mode={0: 0, 1: 1, 2: 2, 3: 1}[mode], src=src,
+        words += [7, *_step(op=arch.OP_BIN, **weight_fields(s.K, s.O, 0, s.bias_bytes, True, PAR.pe, 32),
+                            w_word=s.offset // 32, mode={0: 0, 1: 1, 2: 2, 3: 1}[mode], src=src,
                             shift=lin.rq.shift, bits=lin.rq.bits, tap=10, tap2=11),
                   *gelu_fields(g), *rq_fields(grq), n, *a.ravel().tolist(), *h.ravel().tolist(), *x.ravel().tolist(),
                   I8_ROWS, I8_COLS, *i8.ravel().tolist()]
@@ -348,9 +347,8 @@ def test_linear_int8_engine_ragged_and_pos(harness, tmp_path):
         xin = RNG.integers(-128, 128, (n, K))
         xin[0] = -128
         inputs.append(xin)
-        a_bytes = K + 2 + s.bias_bytes
-        words += [7, *_step(op=arch.OP_I8, K=K, O=O, w_word=s.offset // 32, rec_bytes=a_bytes + 2 * pos, a_bytes=a_bytes,
-                            npos=pos, bias_bytes=s.bias_bytes, mode=mode, shift=rq.shift, bits=rq.bits, tap=7),
+        words += [7, *_step(op=arch.OP_I8, **weight_fields(K, O, pos, s.bias_bytes, False, PAR.i8_pe, 32),
+                            w_word=s.offset // 32, mode=mode, shift=rq.shift, bits=rq.bits, tap=7),
                   0, 0, 0, 0, 0, 0, 0, 0, 0, 8, n, *np.zeros(n * D, dtype=np.int64).tolist(),
                   *np.zeros(n * M, dtype=np.int64).tolist(), *np.zeros(N * D, dtype=np.int64).tolist(), n, K,
                   *xin.ravel().tolist()]

@@ -8,7 +8,8 @@ from hlsgen.design import PAR_FIELDS, DesignPoint, Parallelism, allowed_values
 from hlsgen.arch import Ctx, cdiv, clog2, pipeline
 from hlsgen.ops import (GOLDEN_NAMES, OP_TYPES, AttnAV, AttnQK, ImageLoad, LayerNorm, LinearBinary, LinearInt8,
                         Softmax, op_bound, report_type, token_select_steps)
-from hlsgen.ops_resources import (ENGINES, Dims, binary_lut_per_lane, int8_engine, mem_cost, uram_cost)
+from hlsgen.ops_resources import (ENGINES, Dims, binary_lut_per_lane, engine_glue, int8_engine, mem_cost,
+                                   uram_cost)
 from hlsgen.schedule import ScheduleError, build_schedule, macs_per_frame, op_names, trace_keys
 from quant.spec import PRESETS, SelectorPlacement, default_selectors
 
@@ -128,9 +129,10 @@ def test_resource_formulas():
     assert binary_lut_per_lane(6) == pytest.approx(9.8)
     dims = Dims.of(PRESETS["deit_base"])
     r = int8_engine(ctx(i8_pe=3, i8_simd=4), dims)
-    # two products per DSP48E2 + one requantizer per PE + two DMA address multiplies (ENGINE_GLUE's
-    # fixed term, engine-level calibration)
-    assert r["dsp"] == 2 * 4 + 3 + 2
+    # two products per DSP48E2 + one requantizer per PE (the twin's two DMA address multiplies, ENGINE_GLUE's
+    # fixed term, are not in the HLS design: its steps carry the tile sizes)
+    assert r["dsp"] == 2 * 4 + 3
+    assert engine_glue("int8", ctx(i8_pe=3, i8_simd=4), dims, twin=True)["dsp"] == 2
     c = ctx(k=8, pe=64, simd=64, gelu_lanes=8)
     binary = ENGINES["binary"](c, dims)
     assert binary["lut"] >= 64 * 64 * 12.8 and binary["dsp"] == 64

@@ -62,7 +62,11 @@ def model_of(rec, engine: str, glue: bool = True) -> dict:
         r = R.engine_resources(e, ctx, dims, design.board)
         for k in KEYS:
             out[k] += float(r[k])
-    g = R.twin_overhead(engine, ctx, dims) if glue else {k: -v for k, v in R.engine_glue(engine, ctx, dims).items()}
+    if glue:
+        g = R.twin_overhead(engine, ctx, dims, design.board)
+    else:
+        mem = R.twin_memory_delta(engine, ctx, dims, design.board)
+        g = {k: mem[k] - v for k, v in R.engine_glue(engine, ctx, dims).items()}
     for k in KEYS:
         out[k] += float(g[k])
     return out

@@ -62,9 +62,12 @@ static void read_ln(ln_t& q) {
     q.eps_code = rd(), q.mean_mult = rd(), q.mean_shift = rd(), q.sqrt_dim = rd();
     q.sqrt_dim_frac = rd(), q.scale_frac = rd(), q.out_frac = rd(), q.out_bits = rd();
 }
+// in hlsgen.emit_hls.STEP_FIELDS order
 static void read_step(step_t& s) {
     s.op = rd(), s.block = rd(), s.rows_from = rd(), s.rows = rd(), s.K = rd(), s.O = rd(), s.w_word = rd();
-    s.rec_bytes = rd(), s.a_bytes = rd(), s.npos = rd(), s.bias_bytes = rd(), s.mode = rd(), s.src = rd();
+    s.rec_bytes = rd(), s.a_bytes = rd(), s.npos = rd(), s.bias_bytes = rd();
+    s.tiles = rd(), s.tile_bytes = rd(), s.last_bytes = rd(), s.tile_items = rd(), s.last_items = rd();
+    s.mode = rd(), s.src = rd();
     s.icol = rd(), s.ocol = rd(), s.r0 = rd(), s.head = rd(), s.shift = rd(), s.bits = rd(), s.pidx = rd();
     s.cond = rd(), s.tap = rd(), s.tap2 = rd();
 }
