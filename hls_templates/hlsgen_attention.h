@@ -101,6 +101,8 @@ att_tiles_rows_steps:
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::ATT_DEPTH)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::NKP / C::ATT_SIMD * C::HD / C::ATT_PE)
+        // the fill writes the back buffer, the engine reads the front one: never the same word in one iteration
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = wbuf intra false)
         HLSGEN_TRIP(it == 0, ti == 0);
         if (t + 1 < tiles && fi < fill_n) {            // the next tile's stationary operand
             att_fill<C>(qk, n, (t + 1) * PE + fp, fs, fi, qk ? k_col : v_col + (t + 1) * PE, 1 - front, QKV, wbuf, fp);

@@ -44,7 +44,6 @@ void binary_compute(const step_t& st, int rows, hls::stream<typename C::axi_t>& 
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = m_back complete)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = b_front complete)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = b_back complete)
-    HLSGEN_PRAGMA(HLS DEPENDENCE variable = X inter false)   // a row is rewritten >= BIN_DEPTH iterations later
     const int ks_n = st.K / SIMD;
     const int kb = st.K / 8;
     const int a_words = (st.a_bytes + WB - 1) / WB;
@@ -99,6 +98,13 @@ bin_tiles_rows_k:
     for (int it = 0; it < total; it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::BIN_DEPTH)
+        // X: each (row, tile) group is read and rewritten once, in one iteration (the residual epilogue);
+        // H: a step either writes it (fc1's GELU lanes) or reads it (fc2's input), never both
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = X inter false)
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = H inter false)
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = H intra false)
+        // the fill writes the back buffer, the engine reads the front one: never the same word in one iteration
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = wbuf intra false)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::BK_MAX / C::SIMD * C::BO_MAX / C::PE)
         HLSGEN_TRIP(it == 0, ti == 0);
         // fill: tile t+1's records into the back buffer

@@ -109,6 +109,9 @@ i8_tiles_rows_k:
     for (int it = 0; it < total; it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::I8_DEPTH)
+        // the fill writes the back buffer, the engine reads the front one: never the same word in one iteration
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = wbuf intra false)
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = posbuf intra false)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::I8_ROWS * C::I8_KMAX / C::I8_SIMD * C::I8_OMAX / C::I8_PE)
         HLSGEN_TRIP(it == 0, ti == 0);
         if (fi < fill_n) {

@@ -155,11 +155,11 @@ int sel_compact(int n, const sel_t& sp, const bool keep[C::N_MAX], const typenam
     const int L = C::SELECT_LANES;
     const int groups = C::D / L;
     const int m = n - 1;
-    HLSGEN_PRAGMA(HLS DEPENDENCE variable = X inter false)   // row 1 + i is read before any row >= 1 + i is written
     int i = 0, g = 0, o = 1;
 sel_compact_rows:
     for (int it = 0; it < trip_mul(n, groups); it++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = X inter false)   // row 1 + i is read before any row <= 1 + i is written
         HLSGEN_PRAGMA(HLS LATENCY max = C::VEC_DEPTH)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::D / C::SELECT_LANES)
         HLSGEN_TRIP(it == 0, it == 0);

@@ -43,6 +43,12 @@ REQ_CONST_BYTES = REQ_MULT_BYTES + REQ_BIAS_BYTES  # what the cycle model stream
 MULT_BITS = 16          # requantizer multiplier width (signed)
 BIAS_LIMIT_BITS = 48    # requantizer bias width limit (the DSP48E2 post-adder)
 
+# ---- the HLS program table: one step_t (hls_templates/hlsgen_step.h, 32-bit fields) per step ---------
+STEP_FIELDS = ("op", "block", "rows_from", "rows", "K", "O", "w_word", "rec_bytes", "a_bytes", "npos", "bias_bytes",
+               "tiles", "tile_bytes", "last_bytes", "tile_items", "last_items",
+               "mode", "src", "icol", "ocol", "r0", "head", "shift", "bits", "pidx", "cond", "tap", "tap2")
+STEP_BITS = 32 * len(STEP_FIELDS)      # a PROG entry: what the ROM of the program stores per step
+
 # ---- step op codes: the descriptor table of both renderings (HLS PROG[], twin prog()) ---------------
 OP_END, OP_PRE, OP_I8, OP_LN, OP_BIN, OP_ATT, OP_SM, OP_RES, OP_SEL, OP_PKG = range(10)
 

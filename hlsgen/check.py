@@ -13,6 +13,10 @@ top function; a function nobody calls, standalone). Rules, each with a name:
   maxi-conditional     an m_axi access under a condition inside a pipelined loop
   parallelism-used     a parallelism field of design.yaml that no unrolled loop bound or partition uses
   loop-counted         a pipelined loop without its HLSGEN_TRIP counter (C simulation cannot count it)
+and one warning:
+  memory-dependence    a memory both read and written in a pipelined loop with no DEPENDENCE pragma: Vitis
+                       keeps the accesses in order (extra stages), and a value that flows from the read
+                       back into the write makes a recurrence that breaks II = 1
 Loops inside a pipelined loop, and every loop of a function called from one, are unrolled (as Vitis
 does); their counters are the unrolled counters.
 """
@@ -27,6 +31,7 @@ from hlsgen.cxx_eval import Affine, EvalError, const, evaluate, sym
 
 RULES = ("bank-static", "bank-ports", "dataflow-canonical", "engine-instances", "maxi-conditional",
          "parallelism-used", "loop-counted")
+WARNINGS = ("memory-dependence",)
 PORTS = 2            # BRAM / LUTRAM: true dual port
 MAX_INSTANCES = 1 << 16
 
@@ -116,6 +121,7 @@ class Checker:
         self.done: set = set()
         self.names_used: set = set()      # config names in unrolled bounds and partition factors
         self.roots: dict = {}             # declaration -> ArrayInfo (partitioning merged over its users)
+        self.used: set = set()            # roots some function accesses
         self.streams: dict = {}           # (file, line) -> (name, width bits, depth)
         self.top = "vit_top"
 
@@ -246,6 +252,9 @@ class Checker:
             self.done.add((ctx.fn.name, ()))
         fn = ctx.fn
         self.declare_arrays(ctx)
+        for a in fn.accesses:                  # memories nobody accesses are removed by synthesis
+            if a.array in ctx.arrays:
+                self.used.add(ctx.arrays[a.array].root)
         if fn.pragma("DATAFLOW"):
             self.dataflow(ctx)
         for lp in fn.loops:
@@ -460,11 +469,36 @@ class Checker:
             if not info.parts:
                 continue
             self.bank_check(acc, info, scope, loops, lp, actx, ports, outer)
+        self.dependences(lp, ctx, accesses)
         for (root, bank), users in ports.items():
             n = _concurrent(users)
             if n > PORTS:
                 rep.error("bank-ports", lp.file, lp.line, f"{n} accesses per iteration to bank {bank} of {root} "
                           f"(a memory has {PORTS} ports)")
+
+    def dependences(self, lp: Loop, ctx: Ctx, accesses: list) -> None:
+        declared = set()
+        cur = lp
+        while cur is not None:
+            for p in cur.pragmas:
+                if p.kind == "DEPENDENCE":
+                    name = (p.args.get("variable") or [""])[0]
+                    if name in ctx.arrays:
+                        declared.add(ctx.arrays[name].root)
+            cur = cur.parent
+        kinds: dict = {}
+        for acc, info, scope, _, actx, _ in accesses:
+            if info.maxi or info.bits is None or self.dead(acc.guards, actx, scope):
+                continue
+            complete = {d for d, (kind, _) in info.parts.items() if kind == "complete"}
+            if 0 in complete or len(complete) >= len(info.dims):
+                continue                                  # registers
+            kinds.setdefault(info.root, set()).add(acc.write)
+        for root, rw in sorted(kinds.items()):
+            if rw == {True, False} and root not in declared:
+                self.report.warn("memory-dependence", lp.file, lp.line,
+                                 f"{root.split(':')[-1]} is read and written in the pipelined loop in {ctx.fn.name} with no "
+                                 "DEPENDENCE pragma: Vitis orders the accesses (and a recurrence through it breaks II = 1)")
 
     def accesses_in(self, lp: Loop | None, ctx: Ctx, outer: tuple = (), depth: int = 0):
         """(access, array info, scope of counters, unrolled loops, its context, the conditions of the calls

@@ -51,7 +51,7 @@ def memory_cost(name, file, line, kind, banks, width, depth, board) -> Memory:
 def array_memories(chk: Checker, board) -> list[Memory]:
     out = []
     for info in chk.roots.values():
-        if info.bits is None or not info.dims or any(d is None for d in info.dims) or info.maxi:
+        if info.root not in chk.used or info.bits is None or not info.dims or any(d is None for d in info.dims) or info.maxi:
             continue
         dims = list(info.dims)
         banks, complete = 1, set()

@@ -382,9 +382,8 @@ class _Builder:
                 elif ch.kind == K.TYPEDEF_DECL:
                     toks = _tokens(ch)
                     sd.typedefs[ch.spelling] = toks[1:-1] if toks and toks[0] == "typedef" else toks
-                elif ch.kind == K.FIELD_DECL:
-                    toks = _tokens(ch)
-                    sd.fields[ch.spelling] = toks[:toks.index(ch.spelling)] if ch.spelling in toks else []
+                elif ch.kind == K.FIELD_DECL:       # (the type's spelling: `int a, b;` gives b no tokens of its own)
+                    sd.fields[ch.spelling] = re.findall(r"[A-Za-z_]\w*|\d+|::|\S", ch.type.spelling)
             self.unit.structs[c.spelling] = sd
         elif c.kind == K.VAR_DECL and c.type.kind in (self.ci.TypeKind.CONSTANTARRAY,
                                                       self.ci.TypeKind.DEPENDENTSIZEDARRAY):

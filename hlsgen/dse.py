@@ -291,7 +291,7 @@ class Explorer:
         groups = self._groups_for(selectors)
         dims = Dims.of(self.spec, selectors)
         gres = self._group_resources(bits, dims, groups)
-        fixed = radd(infrastructure(self.board), res(**self.board.platform))
+        fixed = radd(infrastructure(self.board, dims.steps), res(**self.board.platform))
         fixed = np.array([float(fixed[k]) for k in KEYS])
         room = self.avail - fixed
         scale = np.where(self.avail > 0, 1.0 / np.maximum(self.avail, 1), 0.0)

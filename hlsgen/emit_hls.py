@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hlsgen.arch import REQ_MULT_BYTES, cdiv
+from hlsgen.arch import REQ_MULT_BYTES, STEP_FIELDS, cdiv
 from hlsgen.buffers import buffers, feat_offset
 from hlsgen.emit_lower import Lowered, layernorms, ln_affine
 from hlsgen.emit_params import (GELU_NAMES, LN_NAMES, SOFTMAX_NAMES, EmitError, bitlen, cfg_struct, cinit,
@@ -24,9 +24,6 @@ BIN_MODE = {"act": 0, "int16": 1, "gelu": 2}
 I8_MODE = {"x_pos": 0, "logits": 1, "local": 2, "z": 3, "gate": 4}
 SM_MODE = {"attn": 0, "gate": 1, "pkg": 2}
 SEL_MODE = {"gelu": 0, "gmean": 1, "tmean": 2, "score": 3, "compact": 4}
-STEP_FIELDS = ("op", "block", "rows_from", "rows", "K", "O", "w_word", "rec_bytes", "a_bytes", "npos", "bias_bytes",
-               "tiles", "tile_bytes", "last_bytes", "tile_items", "last_items",
-               "mode", "src", "icol", "ocol", "r0", "head", "shift", "bits", "pidx", "cond", "tap", "tap2")
 GEOMETRIES = ("X", "A", "QKV", "H", "S", "P", "I8IN", "LOGITS", "LOCAL", "Z", "GLOB", "PKG")
 
 
@@ -55,6 +52,7 @@ def step_entry(st, lw: Lowered, wb: int) -> dict:
     if hasattr(st, "rows_from"):
         e["rows_from"] = ROWS_FROM[st.rows_from]
         e["rows"] = st.rows if st.rows_from == "const" and hasattr(st, "rows") else 0
+    check_shape(st, s)
 
     def weights(section: str, K: int, O: int, rq, npos_bytes: int, binary: bool):
         sec = lw.section(section)
@@ -100,6 +98,30 @@ def step_entry(st, lw: Lowered, wb: int) -> dict:
     else:
         raise EmitError(f"the HLS top has no engine for step {type(st).__name__} ({st.name})")
     return e
+
+
+def check_shape(st, s) -> None:
+    """The C++ derives a step's shape itself (rows from the live token count, widths from vit_cfg): the
+    program is the worst case (no token pruned), so every shape field must be what the C++ computes."""
+    N, D, H = s.num_tokens, s.embed_dim, s.num_heads
+    rows = {"n": N, "m": N - 1}
+    want: dict = {}
+    if hasattr(st, "rows_from") and st.rows_from in rows:
+        want["nq" if isinstance(st, (AttnQK, AttnAV)) else "rows"] = rows[st.rows_from]
+    if isinstance(st, ImageLoad):
+        want["nbytes"] = s.in_chans * s.img_size ** 2 + 2 * D
+    elif isinstance(st, (AttnQK, AttnAV)):
+        want.update(nk=st.nq, d=s.head_dim)
+    elif isinstance(st, LayerNorm):
+        want["dim"] = D
+    elif isinstance(st, PackageToken):
+        want.update(dim=D, n_pruned=N - 1)
+    elif isinstance(st, SelectStep):
+        loc = H * max(s.head_dim // 2, 1)
+        want.update(width={"gelu": loc, "gmean": loc, "tmean": D, "score": H, "compact": D}[st.sub], runs=True)
+    for name, value in want.items():
+        if getattr(st, name) != value:
+            raise EmitError(f"{st.name}: the HLS top computes {name} = {value}, the step says {getattr(st, name)}")
 
 
 def _pow2(name: str, v: int) -> None:

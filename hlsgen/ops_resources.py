@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hlsgen.arch import MAXI_BURST, MAXI_OUTSTANDING, MAXI_WRITE_BURST, Ctx, cdiv, clog2, dsp_chain
+from hlsgen.arch import MAXI_BURST, MAXI_OUTSTANDING, MAXI_WRITE_BURST, STEP_BITS, Ctx, cdiv, clog2, dsp_chain
 from hlsgen.buffers import buffers, engine_buffers
 
 KEYS = ("lut", "ff", "dsp", "bram36", "uram")
@@ -35,12 +35,15 @@ class Dims:
     selectors: bool
     layers: int = 12       # encoder blocks (2 LayerNorms each, + the final one)
     spec: object = None    # the ViTSpec (the buffer layouts of hlsgen.buffers need all of it)
+    steps: int = 0         # steps of the program (the HLS top's PROG table)
 
     @classmethod
     def of(cls, spec, selectors=()) -> "Dims":
+        from hlsgen.schedule import build_schedule       # (hlsgen.schedule imports hlsgen.ops, which imports this)
         # a selector never makes more than N tokens (class + kept + one package <= N)
+        steps = len(build_schedule(spec, tuple(selectors), "worst").ops)
         return cls(spec.embed_dim, spec.mlp_dim, spec.num_heads, spec.head_dim, spec.num_tokens, spec.num_patches,
-                   spec.patch_dim, spec.num_classes, bool(selectors), spec.depth, spec)
+                   spec.patch_dim, spec.num_classes, bool(selectors), spec.depth, spec, steps)
 
 
 def res(lut=0, ff=0, dsp=0, bram36=0, uram=0) -> dict:
@@ -368,27 +371,28 @@ def buffer_resources(ctx: Ctx, dims: Dims, board) -> dict:
     return total
 
 
-def infrastructure(board) -> dict:
+def infrastructure(board, steps: int = 0) -> dict:
     """Fixed: AXI4-Lite control, per weight port a read DMA with a byte realigner (weight records start
     at any byte: a w-bit two-word funnel shifter), the image read DMA and the result write DMA.
     Calibrated on yosys xcup synthesis of the twin's hg_axil / hg_rdma / hg_realign / hg_wdma at w = 256
     (bench/calibration/engines_digits.json: 8,572 LUT, 1,919 FF in all; the realigner alone 7,798 LUT =
     30.5 per data bit); was 1500 + 1500 + 2 w LUT, 4,000 + 4 w FF per port before. The m_axi adapters'
     FIFOs as the HLS top declares them: burst length x outstanding words for the image and each weight
-    read port, and the result write port's."""
+    read port, and the result write port's; the ROM of the program (one STEP_BITS entry per step)."""
     m = board.memory
     w = m.axi_width_bits
     read = mem_cost(w, MAXI_BURST * MAXI_OUTSTANDING, board)
+    program = mem_cost(STEP_BITS, steps, board)
     write = mem_cost(w, MAXI_WRITE_BURST * MAXI_WRITE_BURST, board)
     return radd(res(lut=160 + 310 + m.axi_ports * (300 + 30.5 * w), ff=280 + 270 + 400 + m.axi_ports * (400 + 2.25 * w)),
-                *([read] * (1 + m.axi_ports)), write)
+                *([read] * (1 + m.axi_ports)), write, program)
 
 
 def accelerator_resources(ctx: Ctx, dims: Dims, board) -> dict:
     """name -> resources for every engine, 'buffers', 'infrastructure', 'platform', and 'total'."""
     out = {name: fn(ctx, dims, board) for name, fn in ENGINES.items()}
     out["buffers"] = buffer_resources(ctx, dims, board)
-    out["infrastructure"] = infrastructure(board)
+    out["infrastructure"] = infrastructure(board, dims.steps)
     out["platform"] = res(**board.platform)
     out["total"] = radd(*out.values())
     return out

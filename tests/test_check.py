@@ -157,6 +157,26 @@ void plant(int c, int out[2]) {
     assert check(dst)["errors"] == []
 
 
+def test_memory_dependence_warns_on_an_undeclared_read_modify_write(project, tmp_path):
+    code = """\
+void plant(int c) {
+    static int buf[64];
+    for (int i = 1; i < 64; i++) {
+#pragma HLS PIPELINE II = 1
+        HLSGEN_TRIP(i == 1, i == 1);
+        buf[i] = buf[i - 1] + c;
+    }
+}
+"""
+    dst, first = planted(project, tmp_path, code)
+    report = check(dst)
+    assert report["errors"] == []
+    assert [(w["rule"], w["line"]) for w in report["warnings"]] == [("memory-dependence", first + 2)]
+    declared = code.replace("#pragma HLS PIPELINE II = 1", "#pragma HLS PIPELINE II = 1\n#pragma HLS DEPENDENCE variable = buf inter false")
+    dst2, _ = planted(project, tmp_path / "b", declared)
+    assert check(dst2)["warnings"] == []
+
+
 def test_parallelism_used_catches_a_lane_count_the_cpp_ignores(project, tmp_path):
     """LayerNorm lanes hard-wired to 1 in the kernels: design.yaml's ln_lanes (8) builds nothing."""
     dst = tmp_path / "p"

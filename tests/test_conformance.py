@@ -146,3 +146,44 @@ def test_recorder_catches_an_ignored_field(digits_prune):
     _ = step.rows, step.K                     # reads two fields, ignores O, out, src ...
     assert {"O", "out", "src"} & ({f.name for f in fields(step)} - rec.read("lazy", "LinearBinary"))
     assert np.all(step.parts(design.ctx())[0].cycles > 0)
+
+
+def test_every_step_field_is_read_by_the_hls_emitter(digits_prune):
+    """The HLS program table (PROG) is rendered from the same steps, reading every field of each."""
+    from hlsgen.emit_hls import step_entry
+    design, im = digits_prune
+    lw = lower(im, design)
+    rec = Recorder()
+    rec.consumer = "hls"
+    steps = [rec.wrap(s) for s in design.schedule("worst").ops]
+    entries = [step_entry(s, lw, design.board.memory.axi_width_bits // 8) for s in steps]
+    assert [e["op"] for e in entries] == [s.code for s in steps]
+    for s in {type(s) for s in steps}:
+        unread = {f.name for f in fields(s)} - rec.read("hls", s.__name__)
+        assert not unread, f"the HLS emitter ignores {s.__name__}.{sorted(unread)}"
+
+
+def test_the_hls_top_runs_the_models_program(digits_prune):
+    """PROG in the generated vit_params.h holds one entry per step of the model's program, in order."""
+    from hlsgen.emit_hls import STEP_FIELDS, hls_params
+    design, im = digits_prune
+    _, consts, tables = hls_params(lower(im, design))
+    steps = design.schedule("worst").ops
+    assert consts["PROG_LEN"] == len(steps)
+    prog = next(init for decl, init, _ in tables if "PROG[" in decl)
+    ops = [int(x) for x in re.findall(r"\{(-?\d+),", prog)]
+    assert ops == [s.code for s in steps]
+    struct = re.search(r"struct step_t \{(.*?)\};", (TEMPLATES_DIR / "hlsgen_step.h").read_text(), re.S).group(1)
+    members = [m for decl in re.findall(r"^\s*int ([^;]+);", struct, re.M) for m in re.split(r",\s*", decl)]
+    assert members == list(STEP_FIELDS), "PROG's initializer order is step_t's member order"
+
+
+def test_the_hls_emitter_refuses_a_shape_its_cpp_would_not_compute(digits_prune):
+    from dataclasses import replace
+
+    from hlsgen.emit_hls import EmitError, step_entry
+    design, im = digits_prune
+    lw = lower(im, design)
+    ln = next(s for s in design.schedule("worst").ops if type(s).__name__ == "LayerNorm")
+    with pytest.raises(EmitError, match="dim = 64, the step says 32"):
+        step_entry(replace(ln, dim=32), lw, 32)
