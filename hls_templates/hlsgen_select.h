@@ -74,6 +74,9 @@ sel_mean_cols_rows:
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
         HLSGEN_PRAGMA(HLS LATENCY max = C::VEC_DEPTH)
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX * C::D / C::SELECT_LANES)
+        // the token mean reads rows 0 .. m-1 < N and writes the spare row N only
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = I8IN inter false)
+        HLSGEN_PRAGMA(HLS DEPENDENCE variable = I8IN intra false)
         HLSGEN_TRIP(it == 0, it == 0);
         const ap_uint<8 * C::SELECT_LANES> x = group_read<typename C::GI8IN, C::SELECT_LANES>(I8IN, i, col0 + g * L);
         ap_uint<8 * C::SELECT_LANES> out = 0;    // k-bit means in 8-bit lanes (I8IN, GLOB: the int8 engine's input)

@@ -51,7 +51,7 @@ def found(report: dict, rule: str) -> list[tuple[str, int]]:
 
 def test_generated_project_passes(project):
     report = check(project)
-    assert report["errors"] == [], report["errors"]
+    assert report["errors"] == [] and report["warnings"] == [], report["errors"] + report["warnings"]
     assert report["loops"] and all(lp["ii"] == 1 for lp in report["loops"])
     assert all(lp["depth"] for lp in report["loops"]), "every pipelined loop states its depth"
     assert set(report["engines"].values()) == {1}, report["engines"]
