@@ -30,7 +30,9 @@ EXP_DEPTH = 8       # range reduction (DSP), shift, polynomial (2 DSP)
 RECIP_DEPTH = 12    # reciprocal of the row sum (normalise, table seed, one Newton step), pipelined
 RSQRT_DEPTH = 12    # reciprocal square root of the variance (normalise, table seed, Newton), pipelined
 DSP_CHAIN = 4       # DSP48E2 cascade length of the DSP engines (PCIN adds; WP486's guard bits allow 7 at 8 bits)
+TILE_HANDOFF = 3    # a load's done register, bank-full flag and next start: between one tile load and the next / its compute
 CTRL_CYCLES = 5     # of OP_OVERHEAD, the twin's handshake: fetch, gap exit, start, registered start and done
+WEIGHT_PORTS = 1    # m_axi ports the weight stream uses (gmem_w in the HLS top and the twin), whatever the board offers
 MAXI_BURST = 64     # HLS m_axi read adapters (image, weights): max_read_burst_length
 MAXI_OUTSTANDING = 8  # and num_read_outstanding: a 512-word read FIFO each
 MAXI_WRITE_BURST = 2  # the result port: max_write_burst_length = num_write_outstanding
@@ -54,6 +56,7 @@ OP_END, OP_PRE, OP_I8, OP_LN, OP_BIN, OP_ATT, OP_SM, OP_RES, OP_SEL, OP_PKG = ra
 
 SHARED = {
     "OP_OVERHEAD": "cycles a step costs beyond its engine's work (descriptor fetch, start/done handshake)",
+    "TILE_HANDOFF": "cycles between a tile load finishing and the next load or its compute starting",
     "CTRL_CYCLES": "of OP_OVERHEAD, the cycles of the controller's own states; the rest is an explicit gap",
     "BUF_READ": "on-chip buffer read latency",
     "WRITE": "result register before a buffer write",
@@ -130,8 +133,10 @@ def clog2(x):
 def pipeline(tiles, c, l, l_last=None):
     """Cycles of `tiles` tiles, per-tile compute c, per-tile load l (the last, ragged tile loads in
     l_last), double buffered: the first load is exposed, then each step takes the longer of
-    computing tile t and loading tile t+1, then the last tile computes."""
-    l_last = l if l_last is None else l_last
+    computing tile t and loading tile t+1, then the last tile computes. Every load hands its bank
+    over in TILE_HANDOFF cycles (exposed once when compute-bound, per tile when memory-bound)."""
+    l_last = (l if l_last is None else l_last) + TILE_HANDOFF
+    l = l + TILE_HANDOFF
     many = l + (tiles - 2) * np.maximum(c, l) + np.maximum(c, l_last) + c
     return np.where(tiles >= 2, many, l_last + c)
 

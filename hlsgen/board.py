@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from hlsgen.arch import WEIGHT_PORTS
 from quant.errors import UserError
 
 from quant.paths import BOARDS_DIR
@@ -31,7 +32,7 @@ class Memory:
     transfer_rate_mts: float
     efficiency: float          # achievable fraction of the DRAM peak for long sequential reads
     latency_ns: float          # request-to-first-data latency of one DMA burst sequence
-    axi_ports: int             # accelerator m_axi ports used for weights
+    axi_ports: int             # m_axi ports the board offers the accelerator (it uses WEIGHT_PORTS of them)
     axi_width_bits: int        # data width of each port (runs at the accelerator clock)
 
     @property
@@ -41,9 +42,10 @@ class Memory:
 
     def bytes_per_cycle(self, clock_mhz: float) -> float:
         """Sustained bytes per accelerator cycle: the lower of the DRAM (peak x efficiency) and the
-        accelerator's AXI ports (ports x width, one beat per cycle)."""
+        AXI ports the accelerator's weight stream uses (one beat per cycle each: the board's ports,
+        at most hlsgen.arch.WEIGHT_PORTS, the one gmem_w port of the HLS top and the twin)."""
         dram = self.peak_gbps * 1e9 * self.efficiency / (clock_mhz * 1e6)
-        axi = self.axi_ports * self.axi_width_bits / 8
+        axi = min(self.axi_ports, WEIGHT_PORTS) * self.axi_width_bits / 8
         return min(dram, axi)
 
     def latency_cycles(self, clock_mhz: float) -> int:

@@ -8,7 +8,7 @@ import sys
 import time
 
 from hlsgen.board import resolve_board
-from hlsgen.design import save_design
+from hlsgen.design import lane_limits, save_design
 from hlsgen.dse import DEFAULT_BITS, InfeasibleError, explore
 from hlsgen.ops_resources import KEYS
 from hlsgen.sweep import run_sweep, selectors_label, sweep_markdown, write_sweep
@@ -62,6 +62,7 @@ def _choice_json(choice) -> dict:
             "resources": p.resources, "utilization": {k: round(v, 4) if math.isfinite(v) else None for k, v in u.items()},
             "parallelism": d.parallelism.as_dict(),
             "selectors": [{"block": s.block, "keep_ratio": s.keep_ratio} for s in d.selectors],
+            "lane_limits": lane_limits(d.parallelism, d.spec),
             "accuracy_estimate": round(choice.accuracy[0], 5), "accuracy_source": choice.accuracy[1],
             "bound": choice.bound}
 
@@ -116,8 +117,16 @@ def _print_human(result, design_file=None):
         if r.best:
             print(f"  {r.bits}-bit: best {r.best.prediction.fps:.1f} FPS (bound: {r.best.bound})"
                   + (" - meets the target" if r.meets else ""))
+            _print_lane_limits(r.best.design)
     if design_file:
         print(f"  design written to {design_file}")
+
+
+def _print_lane_limits(design) -> None:
+    lim = lane_limits(design.parallelism, design.spec)
+    if lim:
+        print("      at the lane rules' limit (HLS banking): "
+              + "; ".join(f"{x['field']}={x['value']} ({x['rule']})" for x in lim))
 
 
 def run_explore(args) -> int:

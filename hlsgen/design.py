@@ -92,6 +92,19 @@ def allowed_values(name: str, spec: ViTSpec, pe: int | None = None) -> list[int]
     return [v for v in vals if cap is None or v <= cap]
 
 
+def lane_limits(par: "Parallelism", spec: ViTSpec) -> list[dict]:
+    """The lane fields of `par` at the largest value the HLS banking rules allow for this model (the
+    rules that would have to change for a faster design): [{"field", "value", "rule"}]."""
+    out = []
+    for name, value in par.as_dict().items():
+        if name in ("gelu_lanes", "select_lanes"):
+            continue
+        vals = allowed_values(name, spec)
+        if vals and value == max(vals):
+            out.append({"field": name, "value": value, "rule": _rule(name)})
+    return out
+
+
 def _rule(name: str) -> str:
     return {"pe": "a power of two dividing gcd(D, M)", "simd": "a power of two dividing gcd(D, M)",
             "gelu_lanes": "a divisor of pe", "att_pe": "a power of two dividing the head dim",

@@ -42,7 +42,7 @@ import numpy as np
 from hlsgen import ops_resources
 from hlsgen.arch import (ACC, BUF_READ, DSP_MUL, GELU_DEPTH, OP_ATT, OP_BIN, OP_I8, OP_LN, OP_OVERHEAD, OP_PKG,
                          OP_PRE, OP_SEL, OP_SM, POSADD_DEPTH, RECIP_DEPTH, REQ_CONST_BYTES, REQ_DEPTH, RESADD_DEPTH,
-                         RSQRT_DEPTH, UNPACK, WRITE, Ctx, cdiv, clog2, dsp_chain, last_tile, pipeline)
+                         RSQRT_DEPTH, TILE_HANDOFF, UNPACK, WRITE, Ctx, cdiv, clog2, dsp_chain, last_tile, pipeline)
 from hlsgen.arch import EXP_DEPTH
 
 ROWS_FROM = ("const", "n", "m")   # rows: fixed, the block's token count n, or a selector's scored tokens n - 1
@@ -253,7 +253,7 @@ class ImageLoad(Op):
     code: ClassVar[int] = OP_PRE
 
     def parts(self, ctx):
-        return [Part("int8", ctx.stream(self.nbytes), True)]
+        return [Part("int8", ctx.stream(self.nbytes) + TILE_HANDOFF, True)]
 
     def traces(self):
         return ()

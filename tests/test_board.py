@@ -5,6 +5,7 @@ import copy
 import pytest
 import yaml
 
+from hlsgen.arch import WEIGHT_PORTS
 from hlsgen.board import BOARDS_DIR, BoardError, board_from_dict, load_board, resolve_board
 
 
@@ -24,8 +25,10 @@ def test_zcu104_figures():
     b = resolve_board("zcu104")
     assert b.part.startswith("xczu7ev")
     assert b.resources == {"lut": 230400, "ff": 460800, "dsp": 1728, "bram36": 312, "uram": 96}
-    # AXI-limited: 4 HP ports x 16 B/cycle < 19.2 GB/s x 0.6 / 200 MHz
-    assert b.memory.bytes_per_cycle(200) == pytest.approx(min(4 * 16, 19.2e9 * 0.6 / 200e6))
+    # AXI-limited: the weight stream uses one of the 4 HP ports (the HLS top's one gmem_w bundle):
+    # 16 B/cycle < 19.2 GB/s x 0.6 / 200 MHz
+    assert b.memory.axi_ports == 4 and WEIGHT_PORTS == 1
+    assert b.memory.bytes_per_cycle(200) == pytest.approx(min(WEIGHT_PORTS * 16, 19.2e9 * 0.6 / 200e6))
 
 
 def test_resolve_by_path_and_unknown_name(tmp_path):

@@ -50,6 +50,16 @@ def test_explore_human_output_and_clock(capsys):
                        "--bits", "8,6")
     assert rc == 0, err
     assert "at 150 MHz" in out and "chosen: 8-bit" in out and "parallelism: pe=" in out
+    # the fastest 8-bit design has SIMD = 128, the largest power of two dividing gcd(384, 1536): explore says so
+    assert "at the lane rules' limit (HLS banking): simd=128 (a power of two dividing gcd(D, M))" in out
+
+
+def test_lane_limits_in_json(capsys):
+    rc, out, err = run(capsys, "explore", "--model", "digits", "--fps", "10000", "--bits", "6", "--json")
+    assert rc == 0, err
+    lim = {x["field"]: x for x in json.loads(out)["lane_limits"]}
+    assert lim["att_simd"]["value"] == 16 and "head dim" in lim["att_simd"]["rule"]   # head dim 16
+    assert "pe" not in lim                    # pe = 32 < 64, the largest power of two dividing gcd(64, 128)
 
 
 def test_explore_prune_json(capsys):

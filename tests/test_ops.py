@@ -5,7 +5,7 @@ import pytest
 
 from hlsgen.board import resolve_board
 from hlsgen.design import PAR_FIELDS, DesignPoint, Parallelism, allowed_values
-from hlsgen.arch import Ctx, cdiv, clog2, pipeline
+from hlsgen.arch import TILE_HANDOFF, Ctx, cdiv, clog2, pipeline
 from hlsgen.ops import (GOLDEN_NAMES, OP_TYPES, AttnAV, AttnQK, ImageLoad, LayerNorm, LinearBinary, LinearInt8,
                         Softmax, op_bound, report_type, token_select_steps)
 from hlsgen.ops_resources import (ENGINES, Dims, binary_lut_per_lane, engine_glue, int8_engine, mem_cost,
@@ -28,10 +28,11 @@ def test_helpers():
     assert cdiv(7, 2) == 4 and cdiv(8, 2) == 4
     assert [clog2(x) for x in (1, 2, 3, 4, 5, 64, 65)] == [0, 1, 2, 2, 3, 6, 7]
     assert list(clog2(np.array([1, 8, 9]))) == [0, 3, 4]
-    assert pipeline(1, 10, 4) == 14                      # single tile: load, compute
-    assert pipeline(3, 10, 4) == 4 + 10 + 10 + 10        # compute-bound: loads hidden
-    assert pipeline(3, 2, 5) == 5 + 5 + 5 + 2            # memory-bound: loads back to back
-    assert pipeline(3, 2, 5, 1) == 5 + 5 + 2 + 2         # smaller ragged last tile
+    h = TILE_HANDOFF                                     # every load hands its bank over
+    assert pipeline(1, 10, 4) == 4 + h + 10              # single tile: load, compute
+    assert pipeline(3, 10, 4) == 4 + h + 10 + 10 + 10    # compute-bound: loads hidden
+    assert pipeline(3, 2, 5) == 3 * (5 + h) + 2          # memory-bound: loads back to back
+    assert pipeline(3, 2, 5, 1) == 2 * (5 + h) + max(2, 1 + h) + 2   # smaller ragged last tile
 
 
 def test_linear_binary_hand_computed():
@@ -39,12 +40,13 @@ def test_linear_binary_hand_computed():
     # pe=4, simd=8: 2 tiles, 4 tokens x 2 steps = 8 cycles per tile; tile = 4 ch x (2 B + 6 B) = 32 B
     # at 2 B/cycle + 3 latency = 19 cycles -> memory bound; depth = 2+3+1+1+4+1 = 12; overhead 8
     c = ctx(bpc=2.0, lat=3, pe=4, simd=8)
-    assert cycles(op, c) == 8 + (19 + 19 + 8) + 12
+    h = TILE_HANDOFF
+    assert cycles(op, c) == 8 + (19 + h + 19 + h + 8) + 12
     assert op_bound(op.parts(c)) == "memory"
     c = ctx(bpc=100.0, lat=3, pe=4, simd=8)     # load 1 + 3 = 4 cycles: compute bound
-    assert cycles(op, c) == 8 + (4 + 8 + 8) + 12
+    assert cycles(op, c) == 8 + (4 + h + 8 + 8) + 12
     assert op_bound(op.parts(c)) == "compute"
-    assert cycles(LinearBinary("x", 4, 16, 8, "int16"), c) == 8 + 20 + 12 + 1   # + residual adder stage
+    assert cycles(LinearBinary("x", 4, 16, 8, "int16"), c) == 8 + 20 + h + 12 + 1   # + residual adder stage
     assert op.weight_bytes() == 8 * (2 + 6)
     assert op.requantizer().golden == "requantize" and op.requantizer().channels == 8
 
@@ -54,27 +56,27 @@ def test_linear_int8_hand_computed():
     op = LinearInt8("head", rows=1, K=10, O=5)
     c = ctx(bpc=4.0, lat=2, i8_pe=2, i8_simd=4)
     per_ch = 10 + 6
-    l, l_last, comp = cdiv(2 * per_ch, 4) + 2, cdiv(1 * per_ch, 4) + 2, 1 * 3
+    l, l_last, comp = cdiv(2 * per_ch, 4) + 2 + TILE_HANDOFF, cdiv(1 * per_ch, 4) + 2 + TILE_HANDOFF, 1 * 3
     depth = 2 + 3 + (4 - 1) + 1 + 0 + 1 + 4 + 1      # read, mult, chain of 4, unpack, tree(1), acc, req, write
     assert cycles(op, c) == 8 + (l + 1 * max(comp, l) + max(comp, l_last) + comp) + depth
     assert op_bound(op.parts(c)) == "memory"
     pre = LinearInt8("pe", rows=2, K=4, O=2, extra_bytes_per_ch=6)
     c = ctx(bpc=8.0, lat=1, i8_pe=2, i8_simd=4)
-    tile = cdiv(2 * (4 + 6 + 6), 8) + 1
+    tile = cdiv(2 * (4 + 6 + 6), 8) + 1 + TILE_HANDOFF
     assert cycles(pre, c) == 8 + tile + 2 + (2 + 3 + 3 + 1 + 0 + 1 + 4 + 1 + 1)
-    assert cycles(ImageLoad("pe", 40), c) == cdiv(40, 8) + 1
+    assert cycles(ImageLoad("pe", 40), c) == cdiv(40, 8) + 1 + TILE_HANDOFF
 
 
 def test_attention_hand_computed():
     qk = AttnQK("qk", nq=5, nk=5, d=8, head=1)
     c = ctx(att_pe=2, att_simd=4)
     # 3 key tiles (2,2,1), 2 steps over d; load = keys x steps, compute = 5 queries x 2 steps
-    per_head = 8 + (4 + max(10, 4) + max(10, 2) + 10) + (2 + 3 + 3 + 1 + 0 + 1 + 4 + 1)
+    per_head = 8 + (4 + TILE_HANDOFF + max(10, 4) + max(10, 2) + 10) + (2 + 3 + 3 + 1 + 0 + 1 + 4 + 1)
     assert cycles(qk, c) == per_head
     av = AttnAV("av", nq=5, nk=5, d=8)
     c = ctx(att_pe=4, att_simd=2)
     # 2 channel tiles, compute 5 x ceil(5/2) = 15, load 5 token rows; depth: chain of 2
-    assert cycles(av, c) == 8 + (5 + 15 + 15) + (2 + 3 + 1 + 1 + 0 + 1 + 4 + 1)
+    assert cycles(av, c) == 8 + (5 + TILE_HANDOFF + 15 + 15) + (2 + 3 + 1 + 1 + 0 + 1 + 4 + 1)
 
 
 def test_nonlinear_hand_computed():
