@@ -17,6 +17,17 @@ class CheckFailed(UserError):
     """The check ran and found errors."""
 
 
+def project_dir(path) -> Path:
+    """The project directory named on the command line, or a UserError when there is no such
+    directory (a directory without a project gets each command's own 'X is missing' message)."""
+    project = Path(path)
+    if not project.exists():
+        raise UserError(f"no such project directory: {path}")
+    if not project.is_dir():
+        raise UserError(f"{path} is not a directory (expected a project written by `hlsgen generate`)")
+    return project
+
+
 def load_project_design(project: Path):
     from hlsgen.design import load_design
     if not (project / "src" / "vit_top.cpp").exists():
@@ -56,7 +67,7 @@ def format_report(report: dict, project: Path, resources: dict) -> str:
 def run(args) -> int:
     from hlsgen.check_project import check_dir
     from sim.aptypes import aptypes_include_dir
-    project = Path(args.project)
+    project = project_dir(args.project)
     design = load_project_design(project)
     report = check_dir(project, design, aptypes_include_dir())
     resources = compare_resources(report, design)

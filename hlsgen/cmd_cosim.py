@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 
+from hlsgen.cmd_check import project_dir
 from quant.errors import UserError
 
 LEVELS = ("unit", "block", "model")
@@ -55,6 +56,7 @@ def run(args) -> int:
     from sim.cosim import run_top_level
     if args.images is not None and args.images < 1:
         raise UserError(f"--images must be >= 1, got {args.images}")
+    project_dir(args.project)
     levels = LEVELS if args.level == "all" else (args.level,)
     if args.rtl and "unit" in levels and args.level != "all":
         raise UserError("--rtl applies to the block and model levels (the units are the twin's own)")

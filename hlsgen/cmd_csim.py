@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hlsgen.cmd_check import project_dir
 from quant.errors import UserError
 
 
@@ -35,7 +36,7 @@ def run(args) -> int:
     from sim.csim import run_csim
     if args.images is not None and args.images < 1:
         raise UserError(f"--images must be >= 1, got {args.images}")
-    project = Path(args.project)
+    project = project_dir(args.project)
     res = run_csim(project, max_images=args.images, jobs=args.jobs,
                    echo=(lambda line: print(line, flush=True)) if args.verbose and not args.json else None,
                    exact_acc=args.exact_acc, profile=args.json)

@@ -6,6 +6,7 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 from hlsgen.board import resolve_board
 from hlsgen.design import lane_limits, save_design
@@ -135,6 +136,9 @@ def run_explore(args) -> int:
     fps = parse_positive("--fps", args.fps)
     bits = parse_bits(args.bits)
     clock = board.check_clock(parse_positive("--clock", args.clock)) if args.clock is not None else None
+    if args.output and Path(args.output).is_dir():   # say so before the search, not after it
+        raise ArgumentError(f"-o {args.output}: is a directory; give the design file's name, "
+                            f"e.g. {Path(args.output) / 'design.yaml'}")
     progress = (lambda s, n, b, cfg: _progress(s, n, f"{b}-bit, selectors {selectors_label(cfg)}")) if args.prune else None
     result = explore(spec, board, fps, bits=bits, prune=args.prune, clock_mhz=clock, progress=progress)
     if not result.feasible:
@@ -143,6 +147,7 @@ def run_explore(args) -> int:
         raise InfeasibleError(result.infeasible_message())
     if args.output:
         c = result.chosen
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         save_design(c.design, args.output, {"accuracy_estimate": round(c.accuracy[0], 5)})
     if args.json:
         print(json.dumps(result_json(result, args.output), indent=2))
@@ -158,6 +163,9 @@ def run_sweep_cmd(args) -> int:
     bits = parse_bits(args.bits)
     clock = board.check_clock(parse_positive("--clock", args.clock)) if args.clock is not None else None
     targets = parse_targets(args.targets)
+    if Path(args.output).exists() and not Path(args.output).is_dir():   # before the search, not after it
+        raise ArgumentError(f"-o {args.output}: is a file; sweep writes sweep.csv, sweep.md, sweep.png and "
+                            "resources.png into a directory")
     t0 = time.perf_counter()
     res = run_sweep(spec, board, bits=bits, prune=args.prune, clock_mhz=clock, targets=targets, progress=_progress)
     t_search = time.perf_counter() - t0
@@ -167,22 +175,14 @@ def run_sweep_cmd(args) -> int:
     return 0
 
 
-def _exit1_on_usage_error(parser):
-    """argparse exits 2 on usage errors; here 2 means 'infeasible', so usage errors exit 1."""
-    def error(message):
-        parser.print_usage(sys.stderr)
-        parser.exit(1, f"{parser.prog}: error: {message}\n")
-    parser.error = error
-    return parser
-
-
 def register(subparsers) -> None:
     bits_default = ",".join(map(str, DEFAULT_BITS))
-    p = _exit1_on_usage_error(subparsers.add_parser(
+    # usage errors exit 1 (2 means 'infeasible'), on one line: hlsgen.cli's parser class does it
+    p = subparsers.add_parser(
         "explore", help="choose activation precision, parallelism and token selectors for a target FPS",
         description="Search activation precision x engine parallelism (x token selectors with --prune) "
                     "against the board's cycle and resource model; pick the highest precision that meets "
-                    "the target FPS. Exit 2 when no design meets it."))
+                    "the target FPS. Exit 2 when no design meets it.")
     p.add_argument("--model", required=True, help="preset name (deit_tiny, deit_small, deit_base, digits) or spec yaml")
     p.add_argument("--board", default="zcu102", help="board name (boards/<name>/board.yaml) or a board yaml path")
     p.add_argument("--fps", required=True, help="target frames per second")
@@ -193,10 +193,10 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", default=None, help="write the chosen design point yaml here")
     p.set_defaults(func=run_explore)
 
-    s = _exit1_on_usage_error(subparsers.add_parser(
+    s = subparsers.add_parser(
         "sweep", help="fastest design per activation precision: csv, markdown and plots",
         description="For every activation precision (and selector setting with --prune) find the fastest "
-                    "design that fits; write sweep.csv, sweep.md, sweep.png and resources.png."))
+                    "design that fits; write sweep.csv, sweep.md, sweep.png and resources.png.")
     s.add_argument("--model", required=True)
     s.add_argument("--board", default="zcu102")
     s.add_argument("--bits", default=bits_default)

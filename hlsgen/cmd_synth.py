@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import json
 
+from hlsgen.cmd_check import project_dir
+
 KEYS = ("lut", "ff", "dsp", "bram36")
 
 
 def run(args) -> int:
     from sim.synth import synth_project
+    project_dir(args.project)
     only = [x.strip() for x in args.parts.split(",") if x.strip()] if args.parts else None
     res = synth_project(args.project, jobs=args.jobs, log=None if args.json else (lambda m: print(m, flush=True)),
                         only=only)
