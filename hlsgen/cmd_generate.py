@@ -11,6 +11,7 @@ fixes their blocks, and the design's selector list must agree with it.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import sys
 import time
@@ -18,14 +19,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hlsgen.board import resolve_board
-from hlsgen.design import DesignPoint, load_design
-from hlsgen.emit import DEFAULT_TRACE_MB, Project, build_project, write_project
+from hlsgen.design import DesignPoint, load_design, load_info
+from hlsgen.emit import DEFAULT_TRACE_MB, Project, build_project
+from hlsgen.ops_resources import KEYS
+from hlsgen.outdir import check_output_dir, write_project
 from quant.errors import UserError
-from quant.spec import SelectorPlacement, default_selectors, resolve_spec
+from quant.spec import PRESETS, SelectorPlacement, default_selectors, resolve_spec
 
 
 class GenerateError(UserError):
     pass
+
+
+class OverBudgetError(GenerateError):
+    exit_code = 2
 
 
 def _log(msg: str) -> None:
@@ -60,7 +67,7 @@ def prepare(design: DesignPoint, model: str, weights: str | None, images: int | 
         have = sorted(int(b) for b in q.selectors)
     if have != blocks:
         raise GenerateError(f"the design places token selectors before blocks {blocks}, but the model "
-                            f"({weights or model}) has them before blocks {have}")
+                            f"({weights or getattr(model, 'name', model)}) has them before blocks {have}")
     return replace(prep, quant=q)
 
 
@@ -70,43 +77,141 @@ class Generated:
     design: DesignPoint
     project: Project
     seconds: dict
+    warnings: list[str]
 
 
-def generate(model: str = "deit_tiny", board: str = "zcu102", fps: float = 30.0, design_path: str | None = None,
-             weights: str | None = None, prune: bool = False, images: int | None = None, out: str | Path = "build/hls",
-             force: bool = False, trace_mb: float = DEFAULT_TRACE_MB) -> Generated:
+DEFAULTS = {"model": "deit_tiny", "board": "zcu102", "fps": 30.0}
+
+
+def generate(model: str | None = None, board: str | None = None, fps: float | None = None,
+             design_path: str | None = None, weights: str | None = None, prune: bool = False,
+             images: int | None = None, out: str | Path = "build/hls", force: bool = False,
+             trace_mb: float = DEFAULT_TRACE_MB, allow_over_budget: bool = False) -> Generated:
+    """Explore (or read `design_path`) and write the project. model / board / fps default to
+    DEFAULTS; with a design file they may only repeat what it says. Raises GenerateError (exit 1),
+    ProjectExistsError (out may not be written; checked before any work), OverBudgetError (exit 2)."""
     t0 = time.time()
+    check_output_dir(out, force)
     extra: dict = {}
     if design_path:
         design = load_design(design_path)
-        model_name = design.spec.name
+        _check_flags_agree(design, design_path, model, board, fps)
+        # a spec yaml's model is known by its spec (the design file holds it), a preset by its name
+        model_name = design.spec.name if PRESETS.get(design.spec.name) == design.spec else design.spec
         if prune and not design.selectors:
             raise GenerateError(f"--prune, but the design {design_path} has no token selectors")
+        weights = _recorded_weights(design_path, weights)
+        # what the explorer knew beyond the design (accuracy): kept, so a rebuild is byte-identical
+        extra = {k: v for k, v in load_info(design_path, "predicted").items() if k == "accuracy_estimate"}
     else:
-        spec, brd = resolve_spec(model), resolve_board(board)
+        model = model or DEFAULTS["model"]
+        spec, brd = resolve_spec(model), resolve_board(board or DEFAULTS["board"])
         model_name = model
         sels: tuple[SelectorPlacement, ...] = ()
         if prune:
             sels = _model_selectors(model, spec, weights)
-        design, extra = explore_design(spec, brd, fps, sels)
+        design, extra = explore_design(spec, brd, DEFAULTS["fps"] if fps is None else fps, sels)
+    warnings = _budget_warnings(design, design_path, allow_over_budget)
     t1 = time.time()
     _log(f"design: {design.spec.name}, {design.act_bits}-bit, PE {design.parallelism.pe} x SIMD "
          f"{design.parallelism.simd}, {design.predict().fps:.1f} FPS predicted")
+    for w in warnings:
+        _log(f"warning: {w}")
     if images is None:
         images = None if model_name == "digits" and weights is None else 1
     prep = prepare(design, model_name, weights, images)
     from quant.intmodel import export_int_model
     im = export_int_model(prep.quant)
     codes = im.quantize_input(prep.images.numpy())
-    source = "the digits test split" if model_name == "digits" and weights is None else "random images, seed 2"
+    builtin_digits = model_name == "digits" and weights is None
+    source = "the digits test split" if builtin_digits else "random images, seed 2"
     t2 = time.time()
-    project = build_project(im, design, codes, trace_mb=trace_mb, extra_predicted=extra, image_source=source)
+    project = build_project(im, design, codes, trace_mb=trace_mb, extra_predicted=extra, image_source=source,
+                            provenance=provenance(weights, builtin_digits), warnings=warnings)
     check_generated(project, design)
     t3 = time.time()
     path = write_project(project.files, out, force)
     t4 = time.time()
     return Generated(path, design, project, {"explore": t1 - t0, "model": t2 - t1, "emit": t3 - t2,
-                                            "write": t4 - t3, "total": t4 - t0})
+                                            "write": t4 - t3, "total": t4 - t0}, warnings)
+
+
+def _check_flags_agree(design: DesignPoint, design_path: str, model, board, fps) -> None:
+    """--model / --board / --fps next to --design may only repeat what the design file says."""
+    if model is not None and resolve_spec(model) != design.spec:
+        raise GenerateError(f"--model {model} disagrees with the design file {design_path} (model "
+                            f"{design.spec.name}): drop the flag, or explore a design for {model}")
+    if board is not None and _board_key(resolve_board(board)) != _board_key(design.board):
+        raise GenerateError(f"--board {board} disagrees with the design file {design_path} (board "
+                            f"{design.board.name}, {design.board.part}): drop the flag, or explore a design for {board}")
+    if fps is not None:
+        pred = design.predict()
+        have = pred.fps_worst if design.selectors else pred.fps
+        if have < fps:
+            raise GenerateError(f"--fps {fps:g}: the design file {design_path} predicts {pred.fps:.1f} FPS"
+                                + (f" expected, {pred.fps_worst:.1f} worst case" if design.selectors else "")
+                                + ": drop the flag, or explore a design for this target")
+
+
+def _board_key(board) -> tuple:
+    return tuple(v for k, v in sorted(vars(board).items()) if k != "source")
+
+
+def _budget_warnings(design: DesignPoint, design_path, allow: bool) -> list[str]:
+    """A design that needs more than the board's usable resources is refused (exit 2), or with
+    --allow-over-budget built with a warning that the project's report records."""
+    p = design.predict()
+    over = [k for k in KEYS if p.resources[k] > p.available[k]]
+    if not over:
+        return []
+    u = p.utilization()
+    text = ", ".join(f"{k.upper()} {p.resources[k]:,} of {p.available[k]:,} usable ({u[k]:.0%})" for k in over)
+    if not allow:
+        raise OverBudgetError(f"the design {design_path or ''} needs more than the board's usable resources: "
+                              f"{text}; use --allow-over-budget to build it anyway")
+    return [f"over budget (--allow-over-budget): {text}; Vitis may fail to place or route it"]
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def provenance(weights: str | None, builtin_digits: bool) -> dict:
+    """What the project is built from: the weights (file name and sha256, no path) and the calibration."""
+    if weights is not None:
+        w: dict | str = {"file": Path(weights).name, "sha256": _sha256_file(Path(weights))}
+        calib = "16 Gaussian-noise images, seed 1 (post-training; no calibration data given)"
+    elif builtin_digits:
+        w, calib = "shipped digits checkpoints", "QAT on the digits training split (shipped checkpoint)"
+    else:
+        w, calib = "seeded initialisation (seed 0)", "16 Gaussian-noise images, seed 1 (post-training)"
+    return {"weights": w, "calibration": calib}
+
+
+def _recorded_weights(design_path: str, weights: str | None) -> str | None:
+    """A project's design.yaml records its weights: rebuilding it with other weights is refused."""
+    prov = load_info(design_path, "provenance")
+    if not prov or "weights" not in prov:
+        return weights
+    rec = prov["weights"]
+    if isinstance(rec, dict):
+        name, digest = rec.get("file"), rec.get("sha256")
+        if weights is None:
+            raise GenerateError(f"the design file {design_path} was generated from weights {name} (sha256 "
+                                f"{str(digest)[:12]}...): pass --weights {name} to rebuild it")
+        got = _sha256_file(Path(weights)) if Path(weights).is_file() else None
+        if got is not None and got != digest:
+            raise GenerateError(f"--weights {weights} (sha256 {got[:12]}...) is not the checkpoint the design file "
+                                f"{design_path} was generated from ({name}, sha256 {str(digest)[:12]}...); remove "
+                                f"its 'provenance' key to build this design with other weights")
+    elif weights is not None:
+        raise GenerateError(f"the design file {design_path} was generated from {rec}, not --weights {weights}; "
+                            f"remove its 'provenance' key to build this design with other weights")
+    return weights
 
 
 def check_generated(project: Project, design: DesignPoint) -> None:
@@ -146,12 +251,12 @@ def _model_selectors(model: str, spec, weights: str | None) -> tuple[SelectorPla
 
 def run(args) -> int:
     from hlsgen.cmd_explore import parse_positive
-    fps = parse_positive("--fps", args.fps)
+    fps = None if args.fps is None else parse_positive("--fps", args.fps)
     if args.images is not None and args.images < 1:
         raise GenerateError(f"--images must be >= 1, got {args.images}")
     trace_mb = parse_positive("--trace-mb", args.trace_mb) if args.trace_mb != "0" else 0.0
     g = generate(args.model, args.board, fps, args.design, args.weights, args.prune, args.images, args.output,
-                 args.force, trace_mb)
+                 args.force, trace_mb, args.allow_over_budget)
     p, d = g.project, g.design
     pred = d.predict()
     mb = p.nbytes / 1e6
@@ -165,8 +270,8 @@ def run(args) -> int:
     print(f"  hlsgen check: 0 errors, {len(chk['warnings'])} warning(s), {len(chk['loops'])} pipelined loops; "
           f"structural DSP {res['dsp']['structural']:g} / model {res['dsp']['model']:g}, "
           f"BRAM36 {res['bram36']['structural']:g} / {res['bram36']['model']:g} (report/check.json)")
-    for note in p.notes:
-        print(f"  note: {note}")
+    for note in [*g.warnings, *p.notes]:
+        print(f"  {'warning' if note in g.warnings else 'note'}: {note}")
     print(f"  next: hlsgen csim {g.out} [--json]" + ("" if p.notes else f"; hlsgen cosim {g.out}; hlsgen synth {g.out}"))
     return 0
 
@@ -175,9 +280,10 @@ def register(sub) -> None:
     p = sub.add_parser("generate", help="write the HLS project (C++ kernels, testbench, data, TCL) of a design",
                        description="Explore a design for the target FPS (or read --design) and write a complete "
                                    "Vitis/Vivado HLS project with test vectors from the integer golden model.")
-    p.add_argument("--model", default="deit_tiny", help="preset (deit_tiny, deit_small, deit_base, digits) or spec yaml")
-    p.add_argument("--board", default="zcu102", help="board name or yaml")
-    p.add_argument("--fps", default="30", help="target frames per second (default 30)")
+    p.add_argument("--model", default=None,
+                   help="preset (deit_tiny, deit_small, deit_base, digits) or spec yaml (default deit_tiny)")
+    p.add_argument("--board", default=None, help="board name or yaml (default zcu102)")
+    p.add_argument("--fps", default=None, help="target frames per second (default 30)")
     p.add_argument("--design", default=None, help="a design yaml (from `hlsgen explore -o`) instead of exploring")
     p.add_argument("--weights", default=None, help="checkpoint (timm/DeiT keys); default: shipped digits or seeded")
     p.add_argument("--prune", action="store_true", help="with HeatViT token selectors")
@@ -187,5 +293,8 @@ def register(sub) -> None:
                    help=f"golden per-layer values stored in full up to this size (default {DEFAULT_TRACE_MB:g} MB); "
                         "the rest as checksums")
     p.add_argument("-o", "--output", required=True, help="project directory")
-    p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty directory, replacing only the files hlsgen wrote there before")
+    p.add_argument("--allow-over-budget", action="store_true",
+                   help="build a design that needs more than the board's usable resources (with a warning)")
     p.set_defaults(func=run)

@@ -275,6 +275,7 @@ def predict(design: DesignPoint) -> Prediction:
 
 # ---- yaml ------------------------------------------------------------------------------------------
 _TOP_KEYS = ("hlsgen_design", "model", "board", "part", "clock_mhz", "act_bits", "parallelism", "selectors")
+_INFO_KEYS = ("predicted", "provenance")   # not part of the design point: what it predicts, what it was built from
 _PREDICTED_KEYS = {
     "fps", "fps_worst", "latency_ms", "latency_ms_worst", "cycles_per_frame", "cycles_per_frame_worst",
     "resources", "available", "ddr_bytes_per_frame", "accuracy_estimate"}
@@ -304,9 +305,9 @@ def _spec_from(value, where: str) -> ViTSpec:
 def design_from_dict(data, where: str = "design", base_dir: Path | None = None) -> DesignPoint:
     if not isinstance(data, dict):
         raise DesignError(f"{where}: expected a mapping, got {type(data).__name__}")
-    unknown = sorted(set(map(str, data)) - set(_TOP_KEYS) - {"predicted"})
+    unknown = sorted(set(map(str, data)) - set(_TOP_KEYS) - set(_INFO_KEYS))
     if unknown:
-        raise DesignError(f"{where}: unknown key '{unknown[0]}' (allowed: {list(_TOP_KEYS) + ['predicted']})")
+        raise DesignError(f"{where}: unknown key '{unknown[0]}' (allowed: {list(_TOP_KEYS) + list(_INFO_KEYS)})")
     missing = [k for k in _TOP_KEYS if k not in data]
     if missing:
         raise DesignError(f"{where}: missing key '{missing[0]}'")
@@ -363,10 +364,22 @@ def load_design(path: str | Path) -> DesignPoint:
     return design_from_dict(data, str(path), base_dir=path.parent)
 
 
-def dump_design(design: DesignPoint, extra_predicted: dict | None = None) -> str:
+def load_info(path: str | Path, key: str) -> dict:
+    """One of a design file's informational mappings (_INFO_KEYS: what the design predicts, what
+    `generate` built its project from); {} when absent."""
+    data = yaml.safe_load(Path(path).read_text())
+    info = data.get(key) if isinstance(data, dict) else None
+    if info is not None and not isinstance(info, dict):
+        raise DesignError(f"{path}: key '{key}' must be a mapping, got {info!r}")
+    return info or {}
+
+
+def dump_design(design: DesignPoint, extra_predicted: dict | None = None, provenance: dict | None = None) -> str:
     data = design.to_dict()
     if extra_predicted:
         data["predicted"].update(extra_predicted)
+    if provenance:
+        data["provenance"] = provenance
     header = ("# hlsgen design point: everything `hlsgen generate` needs to rebuild this accelerator.\n"
               "# 'predicted' is informational (recomputed from the rest on load).\n")
     return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)

@@ -124,8 +124,10 @@ def load_spec_yaml(path: str | Path) -> ViTSpec:
         raise SpecError(f"{path}: {e}") from None
 
 
-def resolve_spec(model: str) -> ViTSpec:
-    """A preset name or a path to a spec yaml."""
+def resolve_spec(model: "str | ViTSpec") -> ViTSpec:
+    """A preset name or a path to a spec yaml (a ViTSpec is returned as it is)."""
+    if isinstance(model, ViTSpec):
+        return model
     if model in PRESETS:
         return PRESETS[model]
     if model.endswith((".yaml", ".yml")) or Path(model).exists():

@@ -27,7 +27,7 @@ def project(tmp_path_factory):
     im, codes = small_model(8)
     design = small_design(8)
     out = tmp_path_factory.mktemp("chk") / "p"
-    emit.write_project(emit.build_project(im, design, codes[:2]).files, out)
+    write_project(emit.build_project(im, design, codes[:2]).files, out)
     return out
 
 

@@ -15,6 +15,7 @@ from hlsgen import emit
 from hlsgen.board import resolve_board
 from hlsgen.cli import main
 from hlsgen.cmd_generate import explore_design, prepare
+from hlsgen.outdir import write_project
 from quant.errors import UserError
 from quant.intmodel import export_int_model
 from quant.spec import PRESETS
@@ -26,7 +27,7 @@ from tests.test_generate import small_design, small_model
 def project8(tmp_path_factory):
     im, codes = small_model(8, images=16)
     proj = emit.build_project(im, small_design(8), codes, trace_mb=0.01)
-    return emit.write_project(proj.files, tmp_path_factory.mktemp("csim") / "p8"), proj
+    return write_project(proj.files, tmp_path_factory.mktemp("csim") / "p8"), proj
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -55,7 +56,7 @@ def test_exact_width_accumulators(project8):
 def test_small_model_other_precisions(tmp_path, bits, bias):
     im, codes = small_model(bits, score_bias=bias, seed=bits, images=12)
     proj = emit.build_project(im, small_design(bits), codes, trace_mb=1)
-    r = run_csim(emit.write_project(proj.files, tmp_path / "p"))
+    r = run_csim(write_project(proj.files, tmp_path / "p"))
     assert r.bit_exact, r.output
 
 
@@ -152,7 +153,7 @@ def _digits_project(bits: int, prune: bool, out: Path) -> tuple[Path, int]:
     im = export_int_model(prep.quant)
     codes = im.quantize_input(prep.images.numpy())
     proj = emit.build_project(im, design, codes, trace_mb=2)
-    return emit.write_project(proj.files, out), len(codes)
+    return write_project(proj.files, out), len(codes)
 
 
 @pytest.mark.slow
@@ -176,6 +177,6 @@ def test_deit_tiny_whole_image_bit_exact(tmp_path, bits):
     codes = im.quantize_input(prep.images.numpy())
     assert codes.shape == (1, 3, 224, 224)
     proj = emit.build_project(im, design, codes, trace_mb=4)
-    r = run_csim(emit.write_project(proj.files, tmp_path / "p"))
+    r = run_csim(write_project(proj.files, tmp_path / "p"))
     assert r.bit_exact and r.exact == 1, r.output
     assert proj.golden.hashed_layers > 0 and np.all(np.array(proj.golden.tokens) == 197)

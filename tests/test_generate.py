@@ -18,6 +18,8 @@ from hlsgen.board import resolve_board
 from hlsgen.cli import main
 from hlsgen.design import DesignPoint, Parallelism, load_design
 from hlsgen.emit_golden import checksum, golden_trace
+from hlsgen.outdir import MANIFEST, write_project
+from quant.errors import UserError
 from quant.intmodel import export_int_model
 from quant.spec import SelectorPlacement, ViTSpec
 from quant.vit import build_vit
@@ -64,7 +66,7 @@ def small_project():
 
 def test_project_layout_and_contents(small_project, tmp_path):
     im, codes, proj = small_project
-    out = emit.write_project(proj.files, tmp_path / "p")
+    out = write_project(proj.files, tmp_path / "p")
     names = set(tree(out))
     for f in ("design.yaml", "README.md", "INTERFACE.md", "run_hls.tcl", "src/vit_top.cpp", "src/vit_top.h",
               "src/vit_params.h", "src/hlsgen_common.h", "src/hlsgen_nonlinear.h", "src/hlsgen_binary.h",
@@ -130,7 +132,7 @@ def test_generate_from_design_yaml_and_errors(tmp_path, capsys):
 
 def test_write_is_atomic(tmp_path, monkeypatch):
     files = {"a.txt": b"1", "sub/b.txt": b"2", "sub/c.txt": b"3"}
-    out = emit.write_project(files, tmp_path / "p")
+    out = write_project(files, tmp_path / "p")
     calls = []
     real = Path.write_bytes
 
@@ -142,10 +144,33 @@ def test_write_is_atomic(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "write_bytes", failing)
     with pytest.raises(OSError):
-        emit.write_project({"a.txt": b"new", "sub/b.txt": b"new"}, out, force=True)
+        write_project({"a.txt": b"new", "sub/b.txt": b"new"}, out, force=True)
     monkeypatch.undo()
-    assert tree(out) == files                                                    # old project intact
+    assert {k: v for k, v in tree(out).items() if k != MANIFEST} == files       # old project intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]                  # temp folder removed
+
+
+def test_force_replaces_only_what_hlsgen_wrote(tmp_path):
+    out = write_project({"a.txt": b"1", "old/x.txt": b"2", "src/s.cpp": b"3"}, tmp_path / "p")
+    (out / "vit_prj").mkdir()
+    (out / "vit_prj" / "solution.log").write_text("hours of synthesis")        # what vitis_hls created
+    (out / "src" / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match="is not empty: use --force"):
+        write_project({"a.txt": b"new"}, out)
+    write_project({"a.txt": b"new", "src/s.cpp": b"4"}, out, force=True)
+    t = tree(out)
+    assert t["vit_prj/solution.log"] == b"hours of synthesis" and t["src/notes.txt"] == b"mine"
+    assert t["a.txt"] == b"new" and t["src/s.cpp"] == b"4"
+    assert "old/x.txt" not in t and not (out / "old").exists()              # hlsgen's file it no longer writes
+    # an edited generated file, or a user file where hlsgen writes: refused, named, nothing changed
+    (out / "a.txt").write_bytes(b"edited")
+    before = tree(out)
+    with pytest.raises(UserError, match=r"a\.txt was changed since hlsgen wrote it"):
+        write_project({"a.txt": b"newer"}, out, force=True)
+    (out / "a.txt").write_bytes(b"new")
+    with pytest.raises(UserError, match=r"notes\.txt is not a file hlsgen wrote"):
+        write_project({"a.txt": b"x", "src/notes.txt": b"x"}, out, force=True)
+    assert tree(out) == {**before, "a.txt": b"new"}
 
 
 def test_templates_are_strict():
@@ -209,7 +234,7 @@ def test_golden_file_format(small_project):
 def test_emitted_cpp_compiles_without_warnings(small_project, tmp_path):
     """g++ -Wall -Wextra on the top and the testbench: no warning in our code (ap_types is a system header)."""
     _, _, proj = small_project
-    out = emit.write_project(proj.files, tmp_path / "p")
+    out = write_project(proj.files, tmp_path / "p")
     inc = aptypes_include_dir()
     for unit in ("src/vit_top.cpp", "tb/tb_vit.cpp"):
         r = subprocess.run(["g++", "-std=c++14", "-O2", "-Wall", "-Wextra", "-isystem", str(inc), "-c",
