@@ -20,7 +20,7 @@ from hlsgen.board import resolve_board  # noqa: E402
 from hlsgen.dse import Explorer, explore, fastest  # noqa: E402
 from hlsgen.ops_resources import binary_lut_per_lane, infrastructure, radd, res  # noqa: E402
 from hlsgen.schedule import macs_per_frame  # noqa: E402
-from hlsgen.sweep import run_sweep, write_sweep  # noqa: E402
+from hlsgen.precision_sweep import run_sweep, write_sweep  # noqa: E402
 from quant.spec import PRESETS, default_selectors  # noqa: E402
 
 CLOCK = 200.0

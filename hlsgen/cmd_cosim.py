@@ -31,10 +31,17 @@ def _fmt(lv) -> list[str]:
     sim = f"{lv.sim_cycles:,}" if lv.sim_cycles is not None else "-"
     what = "cycles" if lv.level != "unit" else "beats"
     speed = f", {lv.cycles_per_s:,.0f} cycles/s" if lv.cycles_per_s else ""
-    lines = [f"{lv.level:6s} {'BIT-EXACT' if lv.bit_exact else 'MISMATCH '}  images {lv.images}  sim {what} {sim}  "
-             f"model {model}  ratio {ratio}  build {lv.build_s:.1f}s run {lv.run_s:.1f}s{speed}"]
+    mean = "mean " if lv.images > 1 and lv.level != "unit" else ""
+    rng = (f" (range {lv.cycles_range[0]:,}-{lv.cycles_range[1]:,})"
+           if lv.cycles_range and lv.images > 1 else "")
+    lines = [f"{lv.level:6s} {'BIT-EXACT' if lv.bit_exact else 'MISMATCH '}  images {lv.images}  sim {mean}{what} "
+             f"{sim}{rng}  model {mean}{model}  ratio {ratio}  build {lv.build_s:.1f}s run {lv.run_s:.1f}s{speed}"]
+    if lv.compared:
+        lines.append(f"       compared: {lv.compared}")
     if lv.first_mismatch:
         lines.append(f"       first mismatch: {lv.first_mismatch}")
+    if lv.per_op:
+        lines.append("       cycles per op type" + (" (image 0)" if lv.images > 1 else "") + ":")
     for op, r in lv.per_op.items():
         lines.append(f"       {op:14s} sim {r['sim']:>10,}  model {r['model']:>10,}  ratio "
                      f"{r['ratio'] if r['ratio'] is not None else '-'}")

@@ -15,7 +15,11 @@ SETTINGS = ((8, False), (8, True), (6, False), (6, True))
 
 def register(sub) -> None:
     p = sub.add_parser("demo", help="the main job: digits model fidelity, then generate, C-simulate and "
-                                    "co-simulate (RTL block) the default project")
+                                    "co-simulate (RTL block) the default project",
+                       description="What `make demo` runs: the digits model's golden integer model against float "
+                                   "and fake-quant (8 and 6 bits, with and without token selectors), then the "
+                                   "default ZCU102 project (deit_tiny, 30 FPS): generate, hlsgen check, C-simulation "
+                                   "and RTL co-simulation of the first encoder block.")
     p.add_argument("--images", type=int, default=None, help="test images (default: the whole split, 450)")
     p.add_argument("--out", default="build/demo", help="where the default HLS project is written (default build/demo)")
     p.set_defaults(func=run)

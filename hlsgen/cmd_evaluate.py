@@ -21,18 +21,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from hlsgen import api
     from quant.errors import UserError
-    from quant.fidelity import cache_result, evaluate, format_report
+    from quant.fidelity import format_report
     from quant.nl_report import error_table, format_error_table
-    from quant.spec import check_act_bits
-    from quant.zoo import prepare_model
 
-    check_act_bits(args.bits)
     if args.images is not None and args.images < 1:
         raise UserError(f"--images must be >= 1, got {args.images}")
-    prepared = prepare_model(args.model, args.bits, args.prune, args.weights, args.images)
-    result = evaluate(prepared, args.model, args.bits, args.prune)
-    cache_result(result)
+    result = api.evaluate(args.model, args.bits, args.prune, args.weights, args.images)
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from hlsgen.board import resolve_board
 from hlsgen.design import lane_limits, save_design
-from hlsgen.dse import DEFAULT_BITS, InfeasibleError, explore
+from hlsgen.dse import DEFAULT_BITS, InfeasibleError, accuracy_text, explore
 from hlsgen.ops_resources import KEYS
-from hlsgen.sweep import run_sweep, selectors_label, sweep_markdown, write_sweep
+from hlsgen.precision_sweep import run_sweep, selectors_label, sweep_markdown, write_sweep
 from quant.errors import UserError
 from quant.spec import resolve_spec
 
@@ -72,9 +72,11 @@ def result_json(result, design_file=None) -> dict:
     b = result.board
     out = {"model": result.spec.name, "board": b.name, "part": b.part, "clock_mhz": result.clock_mhz,
            "target_fps": result.target_fps, "prune": result.prune, "feasible": result.feasible,
+           "target_case": result.case or "dense",
            "available": b.available(), "device": dict(b.resources),
            "per_precision": [{"act_bits": r.bits, "meets_target": r.meets,
                               "best_fps": round(r.best.prediction.fps, 3) if r.best else None,
+                              "best_fps_worst": round(r.best.prediction.fps_worst, 3) if r.best else None,
                               "bound": r.best.bound if r.best else "no fit"} for r in result.per_precision]}
     if result.feasible:
         c = result.chosen
@@ -98,15 +100,18 @@ def _print_human(result, design_file=None):
     d, p = c.design, c.prediction
     u = p.utilization()
     print(f"{result.spec.name} on {b.name} ({b.part}) at {result.clock_mhz:g} MHz, target {result.target_fps:g} FPS")
-    print(f"  chosen: {d.act_bits}-bit activations, {p.fps:.1f} FPS ({p.latency_ms:.2f} ms, "
-          f"{p.cycles:,} cycles/frame)" + (f"; worst case {p.fps_worst:.1f} FPS ({p.latency_ms_worst:.2f} ms)"
-                                           if d.selectors else ""))
+    if d.selectors:
+        print(f"  chosen: {d.act_bits}-bit activations, {p.fps:.1f} FPS expected ({p.latency_ms:.2f} ms, "
+              f"{p.cycles:,} cycles/frame), {p.fps_worst:.1f} FPS worst case ({p.latency_ms_worst:.2f} ms); "
+              f"target met in the {result.case}" + ("" if result.worst_case else " (--worst-case for the worst)"))
+    else:
+        print(f"  chosen: {d.act_bits}-bit activations, {p.fps:.1f} FPS ({p.latency_ms:.2f} ms, {p.cycles:,} cycles/frame)")
     print("  parallelism: " + ", ".join(f"{k}={v}" for k, v in d.parallelism.as_dict().items()))
     print("  selectors: " + (", ".join(f"before block {s.block} keep {s.keep_ratio:g}" for s in d.selectors)
                              if d.selectors else "none"))
     print("  resources: " + ", ".join(f"{k.upper()} {p.resources[k]:,} / {p.available[k]:,} ({u[k]:.0%})"
                                       for k in KEYS if b.resources[k]))
-    print(f"  accuracy estimate: {c.accuracy[0]:.4f} ({c.accuracy[1]}); closest limit: {c.bound}")
+    print(f"  accuracy: {accuracy_text(c.accuracy)}; closest limit: {c.bound}")
     by_op: dict = {}
     for r in p.per_layer:
         by_op[r["op"]] = by_op.get(r["op"], 0) + r["cycles"]
@@ -116,8 +121,11 @@ def _print_human(result, design_file=None):
     print(f"  memory-bound ops: {len(mem)} of {len(p.per_layer)}" + (f" ({', '.join(mem[:4])}{', ...' if len(mem) > 4 else ''})" if mem else ""))
     for r in result.per_precision:
         if r.best:
-            print(f"  {r.bits}-bit: best {r.best.prediction.fps:.1f} FPS (bound: {r.best.bound})"
-                  + (" - meets the target" if r.meets else ""))
+            bp = r.best.prediction
+            fps = (f"{bp.fps:.1f} FPS expected, {bp.fps_worst:.1f} worst case" if r.best.design.selectors
+                   else f"{bp.fps:.1f} FPS")
+            print(f"  {r.bits}-bit: best {fps} (bound: {r.best.bound})"
+                  + (f" - meets the target{' (' + result.case + ')' if result.case else ''}" if r.meets else ""))
             _print_lane_limits(r.best.design)
     if design_file:
         print(f"  design written to {design_file}")
@@ -140,11 +148,15 @@ def run_explore(args) -> int:
         raise ArgumentError(f"-o {args.output}: is a directory; give the design file's name, "
                             f"e.g. {Path(args.output) / 'design.yaml'}")
     progress = (lambda s, n, b, cfg: _progress(s, n, f"{b}-bit, selectors {selectors_label(cfg)}")) if args.prune else None
-    result = explore(spec, board, fps, bits=bits, prune=args.prune, clock_mhz=clock, progress=progress)
-    if not result.feasible:
-        if args.json:
-            print(json.dumps(result_json(result), indent=2))
-        raise InfeasibleError(result.infeasible_message())
+    from hlsgen import api
+    try:
+        found = api.explore(spec, board, fps, bits=bits, prune=args.prune, clock=clock, worst_case=args.worst_case,
+                            progress=progress)
+    except InfeasibleError as e:
+        if args.json and getattr(e, "result", None) is not None:
+            print(json.dumps(e.result.as_dict(), indent=2))
+        raise
+    result = found.raw
     if args.output:
         c = result.chosen
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +179,8 @@ def run_sweep_cmd(args) -> int:
         raise ArgumentError(f"-o {args.output}: is a file; sweep writes sweep.csv, sweep.md, sweep.png and "
                             "resources.png into a directory")
     t0 = time.perf_counter()
-    res = run_sweep(spec, board, bits=bits, prune=args.prune, clock_mhz=clock, targets=targets, progress=_progress)
+    from hlsgen import api
+    res = api.sweep(spec, board, bits=bits, prune=args.prune, clock=clock, targets=targets, progress=_progress)
     t_search = time.perf_counter() - t0
     files = write_sweep(res, args.output)
     print(sweep_markdown(res))
@@ -188,6 +201,8 @@ def register(subparsers) -> None:
     p.add_argument("--fps", required=True, help="target frames per second")
     p.add_argument("--bits", default=bits_default, help=f"allowed activation precisions (default {bits_default})")
     p.add_argument("--prune", action="store_true", help="also search HeatViT token-selector placement and keep ratios")
+    p.add_argument("--worst-case", action="store_true",
+                   help="with token selectors, meet the target in the worst case (every token kept), not the expected")
     p.add_argument("--clock", default=None, help="accelerator clock in MHz (default: the board's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("-o", "--output", default=None, help="write the chosen design point yaml here")
@@ -197,11 +212,14 @@ def register(subparsers) -> None:
         "sweep", help="fastest design per activation precision: csv, markdown and plots",
         description="For every activation precision (and selector setting with --prune) find the fastest "
                     "design that fits; write sweep.csv, sweep.md, sweep.png and resources.png.")
-    s.add_argument("--model", required=True)
-    s.add_argument("--board", default="zcu102")
-    s.add_argument("--bits", default=bits_default)
-    s.add_argument("--prune", action="store_true")
-    s.add_argument("--clock", default=None)
-    s.add_argument("--targets", default="24,30", help="FPS target lines for the plot (default 24,30: VAQF's)")
-    s.add_argument("-o", "--output", required=True, help="output directory")
+    s.add_argument("--model", required=True, help="preset name (deit_tiny, deit_small, deit_base, digits) or spec yaml")
+    s.add_argument("--board", default="zcu102", help="board name (boards/<name>/board.yaml) or a board yaml path")
+    s.add_argument("--bits", default=bits_default, help=f"activation precisions to sweep (default {bits_default})")
+    s.add_argument("--prune", action="store_true",
+                   help="also sweep HeatViT token-selector settings (FPS: expected case at the keep ratios)")
+    s.add_argument("--clock", default=None, help="accelerator clock in MHz (default: the board's)")
+    s.add_argument("--targets", default="",
+                   help="comma-separated FPS targets: lines in the plot and 'met at' lines in sweep.md (default none; "
+                        "VAQF's DeiT-Base figures are 24,30)")
+    s.add_argument("-o", "--output", required=True, help="output directory (sweep.csv, sweep.md, sweep.png, resources.png)")
     s.set_defaults(func=run_sweep_cmd)

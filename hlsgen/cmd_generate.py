@@ -119,6 +119,7 @@ def generate(model: str | None = None, board: str | None = None, fps: float | No
         _log(f"warning: {w}")
     if images is None:
         images = None if model_name == "digits" and weights is None else 1
+    _log("  [1/3] calibrated model and test images")
     prep = prepare(design, model_name, weights, images)
     from quant.intmodel import export_int_model
     im = export_int_model(prep.quant)
@@ -126,8 +127,10 @@ def generate(model: str | None = None, board: str | None = None, fps: float | No
     builtin_digits = model_name == "digits" and weights is None
     source = "the digits test split" if builtin_digits else "random images, seed 2"
     t2 = time.time()
+    _log(f"  [2/3] golden model on {len(codes)} image(s), HLS sources and RTL twin")
     project = build_project(im, design, codes, trace_mb=trace_mb, extra_predicted=extra, image_source=source,
                             provenance=provenance(weights, builtin_digits), warnings=warnings)
+    _log("  [3/3] hlsgen check of the emitted C++, then writing the project")
     check_generated(project, design)
     t3 = time.time()
     path = write_project(project.files, out, force)

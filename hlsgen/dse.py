@@ -76,7 +76,7 @@ def selector_configs(spec: ViTSpec) -> list[tuple[SelectorPlacement, ...]]:
     return out
 
 
-PRUNE_PENALTY = 0.02   # proxy: top-1 agreement lost per unit fraction of token-blocks removed
+PRUNE_PENALTY = 0.02   # rule of thumb: top-1 agreement lost per unit fraction of token-blocks removed
 
 
 def removed_fraction(spec: ViTSpec, selectors) -> float:
@@ -94,19 +94,34 @@ def proxy_accuracy(spec: ViTSpec, bits: int, selectors) -> float:
     return 1 - 0.4 * 2.0 ** -(bits - 2) - PRUNE_PENALTY * removed_fraction(spec, selectors)
 
 
+RULE_OF_THUMB = "rule of thumb"
+
+
+def accuracy_text(accuracy: tuple[float, str]) -> str:
+    """How reports print an (estimate, source) pair: a rule-of-thumb value says it was not measured."""
+    value, source = accuracy
+    if source == RULE_OF_THUMB:
+        return f"not measured (rule of thumb: {value:.4f})"
+    return f"{value:.4f} ({source})"
+
+
 def _read_measured(path: Path):
-    """(value, selectors it was measured with) from an `hlsgen evaluate` cache file, or None."""
+    """(value, selectors it was measured with, what was measured on which data) from an `hlsgen
+    evaluate` cache file, or None."""
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text())
         acc = data.get("accuracy")
+        what = "top-1 accuracy"
         if acc is None:
-            acc = data["vs_float"]["top1_agreement"]
+            acc, what = data["vs_float"]["top1_agreement"], "top-1 agreement with float"
+        data_set = data.get("data") or ("digits test split" if data.get("model") == "digits" else "random images")
         sels = tuple(SelectorPlacement(int(s["block"]), float(s["keep_ratio"])) for s in data.get("selectors") or ())
-        return float(acc), sels
+        n = data.get("images")
+        return float(acc), sels, f"{what}, {data_set}, " + (f"{int(n)} images" if n is not None else "image count not recorded")
     except (ValueError, KeyError, TypeError, AttributeError) as e:
-        print(f"hlsgen: warning: ignoring malformed accuracy cache {path} ({e!r}); using the proxy",
+        print(f"hlsgen: warning: ignoring malformed accuracy cache {path} ({e!r}); using the rule of thumb",
               file=sys.stderr)
         return None
 
@@ -114,25 +129,26 @@ def _read_measured(path: Path):
 def accuracy_estimate(spec: ViTSpec, bits: int, selectors, cache_dir: Path | None = None) -> tuple[float, str]:
     """(estimate, source). Measured results of `hlsgen evaluate`, cached as
     .cache/accuracy/{model}_b{bits}_{dense|prune}.json ('accuracy' on labels, else
-    vs_float.top1_agreement), take precedence. The prune file holds one selector setting (its
-    'selectors', HeatViT's default if absent): other settings are shifted by the proxy's
-    pruning-penalty difference ('measured+proxy'); with only a dense file, the penalty is
-    subtracted from it."""
+    vs_float.top1_agreement), take precedence (source 'measured: <what, data, images>'). The prune
+    file holds one selector setting (its 'selectors', HeatViT's default if absent): other settings
+    are shifted by the rule of thumb's pruning-penalty difference; with only a dense file, the
+    penalty is subtracted from it. Nothing measured: RULE_OF_THUMB (proxy_accuracy)."""
     cache_dir = Path(cache_dir) if cache_dir is not None else CACHE_ROOT / "accuracy"
     selectors = tuple(selectors)
     dense = _read_measured(cache_dir / f"{spec.name}_b{bits}_dense.json")
     if not selectors:
-        return (dense[0], "measured") if dense else (proxy_accuracy(spec, bits, ()), "proxy")
+        return (dense[0], f"measured: {dense[2]}") if dense else (proxy_accuracy(spec, bits, ()), RULE_OF_THUMB)
     pen = PRUNE_PENALTY * removed_fraction(spec, selectors)
     prune = _read_measured(cache_dir / f"{spec.name}_b{bits}_prune.json")
     if prune:
         ref = prune[1] or tuple(default_selectors(spec.depth))
         if _same(ref, selectors):
-            return prune[0], "measured"
-        return prune[0] + PRUNE_PENALTY * removed_fraction(spec, ref) - pen, "measured+proxy"
+            return prune[0], f"measured: {prune[2]}"
+        return (prune[0] + PRUNE_PENALTY * removed_fraction(spec, ref) - pen,
+                f"measured with other selectors ({prune[2]}), shifted by the rule of thumb")
     if dense:
-        return dense[0] - pen, "measured+proxy"
-    return proxy_accuracy(spec, bits, selectors), "proxy"
+        return dense[0] - pen, f"measured dense ({dense[2]}), minus the rule of thumb's pruning penalty"
+    return proxy_accuracy(spec, bits, selectors), RULE_OF_THUMB
 
 
 def _same(a, b) -> bool:
@@ -335,13 +351,14 @@ def _cheapest(cands: Candidates, mask: np.ndarray) -> int | None:
     return int(ids[order[0]])
 
 
-def fastest(cands: Candidates) -> int | None:
+def fastest(cands: Candidates, worst_case: bool = False) -> int | None:
     ids = np.nonzero(cands.feasible)[0]
     if len(ids) == 0:
         return None
     u = cands.util()[ids]
     u = np.where(np.isfinite(u), u, 1e9)
-    return int(ids[np.lexsort((u.sum(axis=1), u.max(axis=1), cands.cycles[ids]))[0]])
+    cyc = (cands.cycles_worst if worst_case else cands.cycles)[ids]
+    return int(ids[np.lexsort((u.sum(axis=1), u.max(axis=1), cyc))[0]])
 
 
 def bound_of(design: DesignPoint, prediction=None, at_max: bool = False) -> str:
@@ -384,6 +401,12 @@ class ExploreResult:
     prune: bool
     chosen: Choice | None
     per_precision: list
+    worst_case: bool = False     # the target is met in the worst case (else: expected, with selectors)
+
+    @property
+    def case(self) -> str:
+        """Which case 'meets the target' refers to: '' without selectors."""
+        return "" if not self.prune else ("worst case" if self.worst_case else "expected case")
 
     @property
     def feasible(self) -> bool:
@@ -400,7 +423,7 @@ class ExploreResult:
                 parts.append(f"{rep.bits}-bit: best {p.fps:.1f} FPS, bound by {rep.best.bound} "
                              f"(LUT {u['lut']:.0%}, FF {u['ff']:.0%}, DSP {u['dsp']:.0%}, BRAM {u['bram36']:.0%} of usable)")
         return (f"no design reaches {self.target_fps:g} FPS for {self.spec.name} on {self.board.name} at "
-                f"{self.clock_mhz:g} MHz" + (" (with token pruning, expected case)" if self.prune else "")
+                f"{self.clock_mhz:g} MHz" + (f" (with token pruning, {self.case})" if self.prune else "")
                 + ": " + "; ".join(parts))
 
 
@@ -412,9 +435,12 @@ def _choice(explorer: Explorer, cands: Candidates, i: int, cache_dir) -> Choice:
 
 
 def explore(spec: ViTSpec, board: Board, target_fps: float, bits=DEFAULT_BITS, prune: bool = False,
-            clock_mhz: float | None = None, cache_dir=None, progress=None, selectors=None) -> ExploreResult:
+            clock_mhz: float | None = None, cache_dir=None, progress=None, selectors=None,
+            worst_case: bool = False) -> ExploreResult:
     """The highest precision meeting target_fps, its cheapest design. prune: also search selector
-    placements; selectors: a fixed placement instead (a trained model's), searched alone."""
+    placements; selectors: a fixed placement instead (a trained model's), searched alone. With token
+    selectors a design meets the target in the expected case (the keep ratios), or with worst_case
+    in the worst case (every selector keeps every token)."""
     if isinstance(target_fps, bool) or not isinstance(target_fps, (int, float)) or not (
             target_fps > 0 and math.isfinite(target_fps)):
         raise UserError(f"target FPS must be a positive number, got {target_fps!r}")
@@ -431,10 +457,11 @@ def explore(spec: ViTSpec, board: Board, target_fps: float, bits=DEFAULT_BITS, p
             step += 1
             if progress:
                 progress(step, steps, b, cfg)
-            f = fastest(cands)
-            if f is not None and (best_cycles is None or cands.cycles[f] < best_cycles):
-                best, best_cycles = (cands, f), cands.cycles[f]
-            i = _cheapest(cands, ex.fps(cands.cycles) >= target_fps)
+            f = fastest(cands, worst_case)
+            rule_cycles = cands.cycles_worst if worst_case else cands.cycles
+            if f is not None and (best_cycles is None or rule_cycles[f] < best_cycles):
+                best, best_cycles = (cands, f), rule_cycles[f]
+            i = _cheapest(cands, ex.fps(cands.cycles_worst if worst_case else cands.cycles) >= target_fps)
             if i is not None:
                 meeting.append((cands, i))
         best_choice = _choice(ex, *best, cache_dir) if best else None
@@ -447,4 +474,4 @@ def explore(spec: ViTSpec, board: Board, target_fps: float, bits=DEFAULT_BITS, p
             c, i = min(tied, key=lambda ci: (float(np.max(ci[0].util()[ci[1]])), float(np.sum(ci[0].util()[ci[1]]))))
             chosen = _choice(ex, c, i, cache_dir)
             break   # the highest precision that meets the target wins; lower ones are not needed
-    return ExploreResult(spec, board, ex.clock, float(target_fps), prune, chosen, reports)
+    return ExploreResult(spec, board, ex.clock, float(target_fps), prune, chosen, reports, worst_case)

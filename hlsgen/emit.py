@@ -69,8 +69,9 @@ def _context(lw: Lowered) -> dict:
     result_bytes = 2 * s.num_classes + 2 * s.depth
     p = d.predict()
     u = p.utilization()
-    res = ", ".join(f"{k.upper()} {p.resources[k]:,} / {p.available[k]:,} ({u[k]:.0%})" for k in KEYS
-                    if d.board.resources[k])
+    ud = _device_utilization(d)
+    res = ", ".join(f"{k.upper()} {p.resources[k]:,} of {p.available[k]:,} usable ({u[k]:.0%}; {ud[k]:.0%} of the "
+                    f"device's {d.board.resources[k]:,})" for k in KEYS if d.board.resources[k])
     return {
         "banner": BANNER, "model": s.name, "board": d.board.name, "part": d.board.part,
         "clock_mhz": _g(d.clock_mhz), "act_bits": d.act_bits, "par": d.parallelism.as_dict(),
@@ -84,7 +85,21 @@ def _context(lw: Lowered) -> dict:
         "fps": f"{p.fps:.1f}", "fps_worst": f"{p.fps_worst:.1f}", "latency_ms": f"{p.latency_ms:.2f}",
         "cycles": f"{p.cycles:,}", "resources": res, "project_name": PROJECT_NAME,
         "burst": MAXI_BURST, "outstanding": MAXI_OUTSTANDING, "write_burst": MAXI_WRITE_BURST,
+        "pixel_def": pixel_definition(s.name),
     }
+
+
+def pixel_definition(model: str) -> str:
+    """What 'pixel' means in the input quantizer: the float input tensor of the model, after its preprocessing."""
+    if model == "digits":
+        return ("the float input of the model: a scikit-learn digits gray level v in 0..16, as (v / 16 - 0.5) / 0.5 "
+                "(8 x 8, no resize)")
+    if model.startswith("deit_"):
+        return ("the float input of the model after DeiT's ImageNet evaluation transform: RGB resized to 256 "
+                "(shorter side, bicubic), centre-cropped to 224, then per channel (v / 255 - mean) / std with "
+                "mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225)")
+    return ("the float input tensor the model was trained on (after the preprocessing of its training, "
+            "which hlsgen does not know for a custom spec)")
 
 
 def render_sources(lw: Lowered) -> dict[str, str]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from quant import golden
 from quant.intmodel import IntModel
+from quant.progress import progress
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _DT = {"b": "<i1", "B": "<u1", "h": "<i2", "i": "<i4"}
@@ -86,7 +87,7 @@ def golden_bytes(im: IntModel, codes: np.ndarray, layers, budget_bytes: int) -> 
     out = [b"HLSGOLD1", struct.pack("<IIII", len(codes), len(layers), s.num_classes, s.depth)]
     left, full_n, hashed_n, tokens = budget_bytes, 0, 0, []
     exhausted = False
-    for pixels in codes:
+    for pixels in progress(codes, desc="golden trace"):
         r = golden_trace(im, pixels)
         tokens.append([int(t) for t in r.tokens_per_block])
         out.append(np.asarray(r.logits, dtype=np.int64).astype("<i2").tobytes())

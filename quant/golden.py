@@ -173,8 +173,9 @@ def run_golden(im: IntModel, pixels, keep_trace: bool = False) -> GoldenResult:
 
 def run_golden_batch(im: IntModel, images) -> tuple[np.ndarray, list[list[int]]]:
     """Float images [B, C, H, W] -> (logit codes [B, classes], token counts per image)."""
+    from quant.progress import progress
     codes = im.quantize_input(images)
-    results = [run_golden(im, c) for c in codes]
+    results = [run_golden(im, c) for c in progress(codes, desc="golden model")]
     return np.stack([r.logits for r in results]), [r.tokens_per_block for r in results]
 
 

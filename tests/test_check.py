@@ -15,6 +15,7 @@ from hlsgen.cli import main
 from hlsgen.cmd_check import compare_resources
 from hlsgen.cmd_generate import generate
 from hlsgen.design import load_design
+from hlsgen.outdir import write_project
 from sim.aptypes import aptypes_include_dir
 from tests.test_generate import small_design, small_model
 

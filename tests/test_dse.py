@@ -9,9 +9,10 @@ import yaml
 
 from hlsgen.board import resolve_board
 from hlsgen.design import DesignPoint, Parallelism, design_from_dict, dump_design, load_design, save_design
-from hlsgen.dse import Explorer, accuracy_estimate, explore, fastest, proxy_accuracy, selector_configs
+from hlsgen.dse import (RULE_OF_THUMB, Explorer, accuracy_estimate, accuracy_text, explore, fastest, proxy_accuracy,
+                        selector_configs)
 from hlsgen.ops_resources import KEYS
-from hlsgen.sweep import run_sweep, write_sweep
+from hlsgen.precision_sweep import run_sweep, write_sweep
 from quant.spec import PRESETS, default_selectors
 
 ZCU102 = resolve_board("zcu102")
@@ -96,23 +97,27 @@ def test_prune_raises_fps_and_prefers_accuracy(empty_cache):
 def test_accuracy_cache_and_proxy(tmp_path, capsys):
     assert proxy_accuracy(SMALL, 8, ()) > proxy_accuracy(SMALL, 6, ()) > proxy_accuracy(SMALL, 4, ())
     sel = default_selectors(SMALL.depth)
-    assert accuracy_estimate(SMALL, 8, sel, tmp_path) == (pytest.approx(proxy_accuracy(SMALL, 8, sel)), "proxy")
-    (tmp_path / "deit_small_b8_dense.json").write_text(json.dumps({"accuracy": None,
+    assert accuracy_estimate(SMALL, 8, sel, tmp_path) == (pytest.approx(proxy_accuracy(SMALL, 8, sel)), RULE_OF_THUMB)
+    assert accuracy_text((0.99, RULE_OF_THUMB)) == "not measured (rule of thumb: 0.9900)"
+    (tmp_path / "deit_small_b8_dense.json").write_text(json.dumps({"accuracy": None, "images": 64,
                                                                   "vs_float": {"top1_agreement": 0.91}}))
-    assert accuracy_estimate(SMALL, 8, (), tmp_path) == (0.91, "measured")
+    assert accuracy_estimate(SMALL, 8, (), tmp_path) == (
+        0.91, "measured: top-1 agreement with float, random images, 64 images")   # says what and on what
     v, src = accuracy_estimate(SMALL, 8, sel, tmp_path)
-    assert src == "measured+proxy" and v < 0.91
-    (tmp_path / "deit_small_b8_prune.json").write_text(json.dumps({"accuracy": 0.8, "vs_float": {}}))
-    assert accuracy_estimate(SMALL, 8, sel, tmp_path) == (pytest.approx(0.8), "measured")   # default selectors
+    assert src.startswith("measured dense") and "rule of thumb" in src and v < 0.91
+    (tmp_path / "deit_small_b8_prune.json").write_text(json.dumps({"accuracy": 0.8, "vs_float": {}, "images": 9}))
+    assert accuracy_estimate(SMALL, 8, sel, tmp_path) == (pytest.approx(0.8), "measured: top-1 accuracy, random "
+                                                          "images, 9 images")   # default selectors
     lighter = selector_configs(SMALL)[1]                       # keeps more tokens than the default
-    assert accuracy_estimate(SMALL, 8, lighter, tmp_path) == (pytest.approx(0.8, abs=0.02), "measured+proxy")
-    assert accuracy_estimate(SMALL, 8, lighter, tmp_path)[0] > 0.8
+    v, src = accuracy_estimate(SMALL, 8, lighter, tmp_path)
+    assert v == pytest.approx(0.8, abs=0.02) and v > 0.8 and "shifted by the rule of thumb" in src
     (tmp_path / "deit_small_b8_prune.json").write_text(json.dumps(
         {"accuracy": 0.85, "selectors": [{"block": s.block, "keep_ratio": s.keep_ratio} for s in lighter]}))
-    assert accuracy_estimate(SMALL, 8, lighter, tmp_path) == (pytest.approx(0.85), "measured")
+    assert accuracy_estimate(SMALL, 8, lighter, tmp_path) == (pytest.approx(0.85), "measured: top-1 accuracy, "
+                                                              "random images, image count not recorded")
     assert accuracy_estimate(SMALL, 8, sel, tmp_path)[0] < 0.85
     (tmp_path / "deit_small_b6_dense.json").write_text("{not json")
-    assert accuracy_estimate(SMALL, 6, (), tmp_path)[1] == "proxy"
+    assert accuracy_estimate(SMALL, 6, (), tmp_path)[1] == RULE_OF_THUMB
     assert "malformed accuracy cache" in capsys.readouterr().err
 
 

@@ -146,7 +146,8 @@ def run_unit_level(project: str | Path) -> Level:
         if not r.ok and first is None:
             first = f"{name}: " + ("; ".join(r.failures) or "no result")
         exact &= r.ok
-    return Level("unit", exact, 0, beats, None, None, round(t_build, 2), round(t_run, 2), first, {}, None, details)
+    return Level("unit", exact, 0, beats, None, None, round(t_build, 2), round(t_run, 2), first, {}, None, details,
+                 compared="every output of each unit testbench against its golden per-op function")
 
 
 def load_int_model(project: Path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from hlsgen.design import PAR_FIELDS
-from hlsgen.dse import Explorer, accuracy_estimate, bound_of, fastest, selector_configs
+from hlsgen.dse import RULE_OF_THUMB, Explorer, accuracy_estimate, accuracy_text, bound_of, fastest, selector_configs
 from hlsgen.ops_resources import KEYS
 from quant.spec import check_act_bits
 
@@ -127,7 +127,7 @@ def sweep_markdown(res: SweepResult) -> str:
              ", ".join(f"{RES_LABEL[k]} {av[k]:,}" for k in KEYS if b.resources[k]) + ") per activation precision"
              + (" and token-selector setting (FPS = expected case at the keep ratios)" if res.prune else "") + ".", "",
              "| act bits | selectors | FPS | worst-case FPS | latency ms | LUT | FF | DSP | BRAM36 |"
-             + (" URAM |" if b.resources["uram"] else "") + " bound | accuracy est. | Pareto |",
+             + (" URAM |" if b.resources["uram"] else "") + " bound | accuracy | Pareto |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if b.resources["uram"] else "") + "---|---:|:-:|"]
     for r in res.rows:
         if r.design is None:
@@ -141,13 +141,18 @@ def sweep_markdown(res: SweepResult) -> str:
             cells.append(f"{p.resources['uram']} ({u['uram']:.0%})")
         lines.append(f"| {r.bits} | {selectors_label(r.selectors)} | {p.fps:.1f} | {p.fps_worst:.1f} | "
                      f"{p.latency_ms:.2f} | " + " | ".join(cells) +
-                     f" | {r.bound} | {r.accuracy[0]:.4f} ({r.accuracy[1]}) | {'yes' if r.pareto else ''} |")
+                     f" | {r.bound} | {accuracy_text(r.accuracy)} | {'yes' if r.pareto else ''} |")
     if res.targets:
         lines.append("")
         best = res.best_per_bits()
         for t in res.targets:
             met = [str(bb) for bb, r in sorted(best.items(), reverse=True) if r.prediction.fps >= t]
-            lines.append(f"- target {t:g} FPS: " + (f"met at {', '.join(met)}-bit activations" if met else "not met"))
+            worst = [str(bb) for bb, r in sorted(best.items(), reverse=True) if r.prediction.fps_worst >= t]
+            case = " (expected case)" if res.prune else ""
+            lines.append(f"- target {t:g} FPS: " + (f"met{case} at {', '.join(met)}-bit activations" if met else
+                                                     f"not met{case}")
+                         + (f"; worst case: {'met at ' + ', '.join(worst) + '-bit' if worst else 'not met'}"
+                            if res.prune else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -156,7 +161,7 @@ def _plots(res: SweepResult, out_dir: Path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     rng = np.random.default_rng(0)
     for r in res.rows:
         if len(r.cloud_fps):
@@ -181,7 +186,14 @@ def _plots(res: SweepResult, out_dir: Path):
         xs = sorted(top)
         ax.plot(xs, [top[b].prediction.fps for b in xs], "-", color="tab:red", zorder=2, label="Pareto front")
         ax.scatter([r.bits for r in front], [r.prediction.fps for r in front], s=40, facecolors="none",
-                   edgecolors="tab:red", zorder=4, label="Pareto points (bits, FPS, accuracy est.)")
+                   edgecolors="tab:red", zorder=4, label="Pareto points (bits, FPS, accuracy)")
+        for r in front:   # the third Pareto axis, written next to each point
+            acc = f"{r.accuracy[0]:.3f}" + ("*" if r.accuracy[1] == RULE_OF_THUMB else "")
+            ax.annotate(acc, (r.bits, r.prediction.fps), textcoords="offset points", xytext=(6, 4), fontsize=7,
+                        color="tab:red")
+        if any(r.accuracy[1] == RULE_OF_THUMB for r in front):
+            fig.text(0.01, 0.01, "* accuracy not measured (rule of thumb 1 - 0.4 * 2^-(bits-2)); "
+                     "`hlsgen evaluate` measures it", fontsize=7, color="0.3")
     for j, t in enumerate(res.targets):
         ax.axhline(t, ls="--", color="tab:green", lw=1, label=f"targets: {', '.join(f'{x:g}' for x in res.targets)} FPS"
                    if j == 0 else None)
@@ -189,9 +201,9 @@ def _plots(res: SweepResult, out_dir: Path):
     ax.set_ylabel("frames per second")
     ax.set_xticks(sorted({r.bits for r in res.rows}))
     ax.set_title(f"{res.spec.name} on {res.board.name} @ {res.clock_mhz:g} MHz")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)   # beside, never on a point
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(out_dir / "sweep.png", dpi=120, metadata={"Software": None})
     plt.close(fig)
 
