@@ -47,10 +47,11 @@ class ExploreResult:
     def save(self, path: str | Path) -> Path:
         """Write the chosen design point (design.yaml) for `generate --design`."""
         from hlsgen.design import save_design
+        from hlsgen.dse import accuracy_info
         if self.design is None:
             raise UserError("no design to save: " + self.data.get("message", "the target is not met"))
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        save_design(self.design, path, {"accuracy_estimate": self.data["accuracy_estimate"]})
+        save_design(self.design, path, accuracy_info((self.data["accuracy_estimate"], self.data["accuracy_source"])))
         return Path(path)
 
 

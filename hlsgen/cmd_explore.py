@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hlsgen.board import resolve_board
 from hlsgen.design import lane_limits, save_design
-from hlsgen.dse import DEFAULT_BITS, InfeasibleError, accuracy_text, explore
+from hlsgen.dse import DEFAULT_BITS, InfeasibleError, accuracy_info, accuracy_text, explore
 from hlsgen.ops_resources import KEYS
 from hlsgen.precision_sweep import run_sweep, selectors_label, sweep_markdown, write_sweep
 from quant.errors import UserError
@@ -109,8 +109,8 @@ def _print_human(result, design_file=None):
     print("  parallelism: " + ", ".join(f"{k}={v}" for k, v in d.parallelism.as_dict().items()))
     print("  selectors: " + (", ".join(f"before block {s.block} keep {s.keep_ratio:g}" for s in d.selectors)
                              if d.selectors else "none"))
-    print("  resources: " + ", ".join(f"{k.upper()} {p.resources[k]:,} / {p.available[k]:,} ({u[k]:.0%})"
-                                      for k in KEYS if b.resources[k]))
+    print("  resources (of the usable budget): " + ", ".join(f"{k.upper()} {p.resources[k]:,} / {p.available[k]:,} ({u[k]:.0%})"
+                                                             for k in KEYS if b.resources[k]))
     print(f"  accuracy: {accuracy_text(c.accuracy)}; closest limit: {c.bound}")
     by_op: dict = {}
     for r in p.per_layer:
@@ -160,7 +160,7 @@ def run_explore(args) -> int:
     if args.output:
         c = result.chosen
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        save_design(c.design, args.output, {"accuracy_estimate": round(c.accuracy[0], 5)})
+        save_design(c.design, args.output, accuracy_info(c.accuracy))
     if args.json:
         print(json.dumps(result_json(result, args.output), indent=2))
     else:

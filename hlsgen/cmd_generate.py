@@ -46,7 +46,7 @@ def explore_design(spec, board, fps: float, selectors=()) -> tuple[DesignPoint, 
     if not result.feasible:
         raise dse.InfeasibleError(result.infeasible_message())
     c = result.chosen
-    return c.design, {"accuracy_estimate": round(c.accuracy[0], 5)}
+    return c.design, dse.accuracy_info(c.accuracy)
 
 
 def prepare(design: DesignPoint, model: str, weights: str | None, images: int | None):
@@ -102,7 +102,7 @@ def generate(model: str | None = None, board: str | None = None, fps: float | No
             raise GenerateError(f"--prune, but the design {design_path} has no token selectors")
         weights = _recorded_weights(design_path, weights)
         # what the explorer knew beyond the design (accuracy): kept, so a rebuild is byte-identical
-        extra = {k: v for k, v in load_info(design_path, "predicted").items() if k == "accuracy_estimate"}
+        extra = {k: v for k, v in load_info(design_path, "predicted").items() if k in ("accuracy_estimate", "accuracy_source")}
     else:
         model = model or DEFAULTS["model"]
         spec, brd = resolve_spec(model), resolve_board(board or DEFAULTS["board"])
@@ -242,14 +242,39 @@ def _model_selectors(model: str, spec, weights: str | None) -> tuple[SelectorPla
             return tuple(m.placements)
     if model == "digits" and weights is None:
         from quant.checkpoint import load_model
+        from quant.digits import load_split
         from quant.zoo import digits_checkpoint
         for bits in (8, 6):
             try:
                 m, _ = load_model(digits_checkpoint(bits, True, train_if_missing=False))
-                return tuple(m.placements)
             except UserError:
                 continue
+            return measured_keep_ratios(m, load_split().x_train[:KEEP_CALIB_IMAGES])
     return default_selectors(spec.depth)
+
+
+KEEP_CALIB_IMAGES = 128   # training images the selectors' keep rates are measured on
+
+
+def measured_keep_ratios(model, images) -> tuple[SelectorPlacement, ...]:
+    """The trained selectors' placements with the keep ratio they actually have on `images` (the
+    calibration data): the explorer's expected case then is what the hardware will see, not the
+    training target. Cumulative ratio of patch tokens kept: (mean tokens after - class - package) / (N - 1)."""
+    import numpy as np
+
+    from quant.golden import run_golden_batch
+    from quant.intmodel import export_int_model
+    _, counts = run_golden_batch(export_int_model(model), images.numpy())
+    mean = np.asarray(counts, dtype=float).mean(axis=0)
+    n = model.spec.num_tokens - 1
+    out, prev = [], 1.0
+    for p in model.placements:
+        keep = min(prev, max(1.0 / n, (mean[p.block] - 2) / n))
+        out.append(SelectorPlacement(p.block, round(float(keep), 4)))
+        prev = keep
+    _log("  selectors' keep rates measured on " + f"{len(images)} training images: "
+         + ", ".join(f"block {p.block} {p.keep_ratio:g} (trained for {q.keep_ratio:g})" for p, q in zip(out, model.placements)))
+    return tuple(out)
 
 
 def run(args) -> int:

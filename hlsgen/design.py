@@ -278,7 +278,7 @@ _TOP_KEYS = ("hlsgen_design", "model", "board", "part", "clock_mhz", "act_bits",
 _INFO_KEYS = ("predicted", "provenance")   # not part of the design point: what it predicts, what it was built from
 _PREDICTED_KEYS = {
     "fps", "fps_worst", "latency_ms", "latency_ms_worst", "cycles_per_frame", "cycles_per_frame_worst",
-    "resources", "available", "ddr_bytes_per_frame", "accuracy_estimate"}
+    "resources", "available", "ddr_bytes_per_frame", "accuracy_estimate", "accuracy_source"}
 _SPEC_INT = ("img_size", "in_chans", "patch_size", "embed_dim", "depth", "num_heads", "num_classes")
 
 

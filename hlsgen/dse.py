@@ -105,6 +105,11 @@ def accuracy_text(accuracy: tuple[float, str]) -> str:
     return f"{value:.4f} ({source})"
 
 
+def accuracy_info(accuracy: tuple[float, str]) -> dict:
+    """The accuracy as a design file's 'predicted' records it: the value and what it is."""
+    return {"accuracy_estimate": round(float(accuracy[0]), 5), "accuracy_source": accuracy[1]}
+
+
 def _read_measured(path: Path):
     """(value, selectors it was measured with, what was measured on which data) from an `hlsgen
     evaluate` cache file, or None."""

@@ -242,3 +242,28 @@ def test_emitted_cpp_compiles_without_warnings(small_project, tmp_path):
         assert r.returncode == 0, r.stderr
         ours = [l for l in r.stderr.splitlines() if "warning:" in l and str(inc) not in l]
         assert ours == [], "\n".join(ours)
+
+
+def test_expected_keep_ratios_are_the_measured_keep_rates():
+    """generate --prune on a trained model: the expected case uses what the selectors keep on the
+    calibration data (digits: 0.70 / 0.57 / 0.54 of the patch tokens), not the training targets
+    (0.7 / 0.49 / 0.343, which over-predicted digits at 1001 FPS against 942 simulated)."""
+    import numpy as np
+
+    from hlsgen.cmd_generate import KEEP_CALIB_IMAGES, _model_selectors
+    from hlsgen.schedule import build_schedule
+    from quant.checkpoint import load_model
+    from quant.digits import load_split
+    from quant.golden import run_golden_batch
+    from quant.intmodel import export_int_model
+    from quant.spec import PRESETS
+    from quant.zoo import digits_checkpoint
+    spec = PRESETS["digits"]
+    sels = _model_selectors("digits", spec, None)
+    m, _ = load_model(digits_checkpoint(8, True, train_if_missing=False))
+    assert [s.block for s in sels] == [p.block for p in m.placements]
+    assert any(abs(s.keep_ratio - p.keep_ratio) > 0.05 for s, p in zip(sels, m.placements))
+    _, counts = run_golden_batch(export_int_model(m), load_split().x_train[:KEEP_CALIB_IMAGES].numpy())
+    measured = np.asarray(counts, dtype=float).mean(axis=0)
+    expected = build_schedule(spec, sels, "expected").tokens
+    assert np.all(np.abs(np.asarray(expected) - measured) <= 0.5), (expected, measured)
