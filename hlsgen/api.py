@@ -191,7 +191,8 @@ def evaluate(model: str, bits: int, prune: bool = False, weights: str | None = N
     check_act_bits(bits)
     if images is not None and images < 1:
         raise UserError(f"images must be >= 1, got {images}")
-    result = _evaluate(prepare_model(model, bits, prune, weights, images), model, bits, prune)
+    prepared = prepare_model(model, bits, prune, weights, images)
+    result = _evaluate(prepared, model, bits, prune)
     if cache:
-        cache_result(result)
+        result["cache_file"] = cache_result(result, prepared.spec, weights).name
     return result

@@ -39,6 +39,7 @@ def fidelity_table(results: list[dict]) -> str:
 def run(args) -> int:
     from quant.fidelity import cache_result, evaluate
     from quant.nl_report import error_table, format_error_table
+    from quant.spec import PRESETS
     from quant.zoo import CACHE_DIR, DATA_DIR, digits_name, prepare_model
 
     t0 = time.time()
@@ -54,7 +55,7 @@ def run(args) -> int:
         print(f"digits: {bits}-bit activations, binary weights{', token selectors' if prune else ''} ...",
               flush=True)
         r = evaluate(prepare_model("digits", bits, prune, images=args.images), "digits", bits, prune)
-        cache_result(r)
+        cache_result(r, PRESETS["digits"])
         results.append(r)
     print("\nGolden integer model on the digits test split:\n")
     print(fidelity_table(results))

@@ -39,10 +39,11 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def explore_design(spec, board, fps: float, selectors=()) -> tuple[DesignPoint, dict]:
-    """The explorer's choice with the selectors fixed where the model has them (none: dense)."""
+def explore_design(spec, board, fps: float, selectors=(), weights=None) -> tuple[DesignPoint, dict]:
+    """The explorer's choice with the selectors fixed where the model has them (none: dense); the
+    accuracy it ranks by is the one measured for these weights, if any."""
     from hlsgen import dse
-    result = dse.explore(spec, board, fps, selectors=tuple(selectors))
+    result = dse.explore(spec, board, fps, selectors=tuple(selectors), weights=weights)
     if not result.feasible:
         raise dse.InfeasibleError(result.infeasible_message())
     c = result.chosen
@@ -110,7 +111,7 @@ def generate(model: str | None = None, board: str | None = None, fps: float | No
         sels: tuple[SelectorPlacement, ...] = ()
         if prune:
             sels = _model_selectors(model, spec, weights)
-        design, extra = explore_design(spec, brd, DEFAULTS["fps"] if fps is None else fps, sels)
+        design, extra = explore_design(spec, brd, DEFAULTS["fps"] if fps is None else fps, sels, weights)
     warnings = _budget_warnings(design, design_path, allow_over_budget)
     t1 = time.time()
     _log(f"design: {design.spec.name}, {design.act_bits}-bit, PE {design.parallelism.pe} x SIMD "

@@ -131,20 +131,24 @@ def _read_measured(path: Path):
         return None
 
 
-def accuracy_estimate(spec: ViTSpec, bits: int, selectors, cache_dir: Path | None = None) -> tuple[float, str]:
+def accuracy_estimate(spec: ViTSpec, bits: int, selectors, cache_dir: Path | None = None,
+                      weights=None) -> tuple[float, str]:
     """(estimate, source). Measured results of `hlsgen evaluate`, cached as
-    .cache/accuracy/{model}_b{bits}_{dense|prune}.json ('accuracy' on labels, else
+    .cache/accuracy/{model}_b{bits}_{dense|prune}_{key}.json (key: quant.accuracy_key, the spec, the
+    weights' content, bits and data set; 'accuracy' on labels, else
     vs_float.top1_agreement), take precedence (source 'measured: <what, data, images>'). The prune
     file holds one selector setting (its 'selectors', HeatViT's default if absent): other settings
     are shifted by the rule of thumb's pruning-penalty difference; with only a dense file, the
     penalty is subtracted from it. Nothing measured: RULE_OF_THUMB (proxy_accuracy)."""
+    from quant.accuracy_key import accuracy_path, default_data, weights_identity
     cache_dir = Path(cache_dir) if cache_dir is not None else CACHE_ROOT / "accuracy"
     selectors = tuple(selectors)
-    dense = _read_measured(cache_dir / f"{spec.name}_b{bits}_dense.json")
+    wid, data = weights_identity(spec.name, weights), default_data(spec.name)
+    dense = _read_measured(accuracy_path(cache_dir, spec, bits, False, wid, data))
     if not selectors:
         return (dense[0], f"measured: {dense[2]}") if dense else (proxy_accuracy(spec, bits, ()), RULE_OF_THUMB)
     pen = PRUNE_PENALTY * removed_fraction(spec, selectors)
-    prune = _read_measured(cache_dir / f"{spec.name}_b{bits}_prune.json")
+    prune = _read_measured(accuracy_path(cache_dir, spec, bits, True, wid, data))
     if prune:
         ref = prune[1] or tuple(default_selectors(spec.depth))
         if _same(ref, selectors):
@@ -432,20 +436,21 @@ class ExploreResult:
                 + ": " + "; ".join(parts))
 
 
-def _choice(explorer: Explorer, cands: Candidates, i: int, cache_dir) -> Choice:
+def _choice(explorer: Explorer, cands: Candidates, i: int, cache_dir, weights=None) -> Choice:
     d = explorer.design(cands, i)
     p = d.predict()
-    return Choice(d, p, accuracy_estimate(explorer.spec, cands.bits, cands.selectors, cache_dir),
+    return Choice(d, p, accuracy_estimate(explorer.spec, cands.bits, cands.selectors, cache_dir, weights),
                   bound_of(d, p, bool(cands.at_max[i])))
 
 
 def explore(spec: ViTSpec, board: Board, target_fps: float, bits=DEFAULT_BITS, prune: bool = False,
             clock_mhz: float | None = None, cache_dir=None, progress=None, selectors=None,
-            worst_case: bool = False) -> ExploreResult:
+            worst_case: bool = False, weights=None) -> ExploreResult:
     """The highest precision meeting target_fps, its cheapest design. prune: also search selector
     placements; selectors: a fixed placement instead (a trained model's), searched alone. With token
     selectors a design meets the target in the expected case (the keep ratios), or with worst_case
-    in the worst case (every selector keeps every token)."""
+    in the worst case (every selector keeps every token). weights: the checkpoint whose measured
+    accuracy (hlsgen evaluate) may rank the candidates (default: the model's built-in weights)."""
     if isinstance(target_fps, bool) or not isinstance(target_fps, (int, float)) or not (
             target_fps > 0 and math.isfinite(target_fps)):
         raise UserError(f"target FPS must be a positive number, got {target_fps!r}")
@@ -469,14 +474,14 @@ def explore(spec: ViTSpec, board: Board, target_fps: float, bits=DEFAULT_BITS, p
             i = _cheapest(cands, ex.fps(cands.cycles_worst if worst_case else cands.cycles) >= target_fps)
             if i is not None:
                 meeting.append((cands, i))
-        best_choice = _choice(ex, *best, cache_dir) if best else None
+        best_choice = _choice(ex, *best, cache_dir, weights) if best else None
         reports.append(PrecisionReport(b, best_choice, bool(meeting)))
         if meeting and chosen is None:
-            scored = [(accuracy_estimate(spec, c.bits, c.selectors, cache_dir)[0], c, i) for c, i in meeting]
+            scored = [(accuracy_estimate(spec, c.bits, c.selectors, cache_dir, weights)[0], c, i) for c, i in meeting]
             top = max(s for s, _, _ in scored)
             tied = [(c, i) for s, c, i in scored if s >= top - 1e-9]
             # ties on accuracy -> fewer resources
             c, i = min(tied, key=lambda ci: (float(np.max(ci[0].util()[ci[1]])), float(np.sum(ci[0].util()[ci[1]]))))
-            chosen = _choice(ex, c, i, cache_dir)
+            chosen = _choice(ex, c, i, cache_dir, weights)
             break   # the highest precision that meets the target wins; lower ones are not needed
     return ExploreResult(spec, board, ex.clock, float(target_fps), prune, chosen, reports, worst_case)

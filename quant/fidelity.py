@@ -78,12 +78,17 @@ def evaluate(p: Prepared, model_name: str, bits: int, pruned: bool) -> dict:
     }
 
 
-def cache_result(result: dict) -> Path:
-    """Measured accuracy for the explorer's choice rule (read back by hlsgen.dse)."""
-    name = Path(result["model"]).stem
-    path = ACCURACY_CACHE / f"{name}_b{result['bits']}_{'prune' if result['pruned'] else 'dense'}.json"
+def cache_result(result: dict, spec, weights=None, cache_dir: Path | None = None) -> Path:
+    """Measured accuracy for the explorer's choice rule (read back by hlsgen.dse), keyed by what it
+    depends on (quant.accuracy_key): spec, weights content, bits, dense/pruned, data set."""
+    from quant.accuracy_key import accuracy_path, default_data, weights_identity
+    wid = weights_identity(spec.name, weights)
+    data = result.get("data") or default_data(spec.name)
+    path = accuracy_path(cache_dir or ACCURACY_CACHE, spec, result["bits"], result["pruned"], wid, data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({**result, "weights": wid, "data": data}, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
     return path
 
 

@@ -13,7 +13,8 @@ from hlsgen.dse import (RULE_OF_THUMB, Explorer, accuracy_estimate, accuracy_tex
                         selector_configs)
 from hlsgen.ops_resources import KEYS
 from hlsgen.precision_sweep import run_sweep, write_sweep
-from quant.spec import PRESETS, default_selectors
+from quant.accuracy_key import accuracy_path, default_data, weights_identity
+from quant.spec import PRESETS, default_selectors, resolve_spec
 
 ZCU102 = resolve_board("zcu102")
 BASE, SMALL, DIGITS = PRESETS["deit_base"], PRESETS["deit_small"], PRESETS["digits"]
@@ -97,28 +98,48 @@ def test_prune_raises_fps_and_prefers_accuracy(empty_cache):
 def test_accuracy_cache_and_proxy(tmp_path, capsys):
     assert proxy_accuracy(SMALL, 8, ()) > proxy_accuracy(SMALL, 6, ()) > proxy_accuracy(SMALL, 4, ())
     sel = default_selectors(SMALL.depth)
+    key = (weights_identity(SMALL.name, None), default_data(SMALL.name))     # deit_small's seeded weights
+    dense8, prune8 = accuracy_path(tmp_path, SMALL, 8, False, *key), accuracy_path(tmp_path, SMALL, 8, True, *key)
+    dense6 = accuracy_path(tmp_path, SMALL, 6, False, *key)
     assert accuracy_estimate(SMALL, 8, sel, tmp_path) == (pytest.approx(proxy_accuracy(SMALL, 8, sel)), RULE_OF_THUMB)
     assert accuracy_text((0.99, RULE_OF_THUMB)) == "not measured (rule of thumb: 0.9900)"
-    (tmp_path / "deit_small_b8_dense.json").write_text(json.dumps({"accuracy": None, "images": 64,
+    dense8.write_text(json.dumps({"accuracy": None, "images": 64,
                                                                   "vs_float": {"top1_agreement": 0.91}}))
     assert accuracy_estimate(SMALL, 8, (), tmp_path) == (
         0.91, "measured: top-1 agreement with float, random images, 64 images")   # says what and on what
     v, src = accuracy_estimate(SMALL, 8, sel, tmp_path)
     assert src.startswith("measured dense") and "rule of thumb" in src and v < 0.91
-    (tmp_path / "deit_small_b8_prune.json").write_text(json.dumps({"accuracy": 0.8, "vs_float": {}, "images": 9}))
+    prune8.write_text(json.dumps({"accuracy": 0.8, "vs_float": {}, "images": 9}))
     assert accuracy_estimate(SMALL, 8, sel, tmp_path) == (pytest.approx(0.8), "measured: top-1 accuracy, random "
                                                           "images, 9 images")   # default selectors
     lighter = selector_configs(SMALL)[1]                       # keeps more tokens than the default
     v, src = accuracy_estimate(SMALL, 8, lighter, tmp_path)
     assert v == pytest.approx(0.8, abs=0.02) and v > 0.8 and "shifted by the rule of thumb" in src
-    (tmp_path / "deit_small_b8_prune.json").write_text(json.dumps(
+    prune8.write_text(json.dumps(
         {"accuracy": 0.85, "selectors": [{"block": s.block, "keep_ratio": s.keep_ratio} for s in lighter]}))
     assert accuracy_estimate(SMALL, 8, lighter, tmp_path) == (pytest.approx(0.85), "measured: top-1 accuracy, "
                                                               "random images, image count not recorded")
     assert accuracy_estimate(SMALL, 8, sel, tmp_path)[0] < 0.85
-    (tmp_path / "deit_small_b6_dense.json").write_text("{not json")
+    dense6.write_text("{not json")
     assert accuracy_estimate(SMALL, 6, (), tmp_path)[1] == RULE_OF_THUMB
     assert "malformed accuracy cache" in capsys.readouterr().err
+
+
+def test_accuracy_of_one_checkpoint_is_not_reused_for_another(tmp_path):
+    """The cache is keyed by the weights' content: evaluating deit_small with a checkpoint says nothing
+    about the seeded deit_small, nor about another checkpoint, and the same file is found again."""
+    from quant.fidelity import cache_result
+    a, b = tmp_path / "a.pth", tmp_path / "b.pth"
+    a.write_bytes(b"checkpoint a")
+    b.write_bytes(b"checkpoint b")
+    result = {"model": "deit_small", "bits": 8, "pruned": False, "images": 16, "accuracy": 0.5,
+              "vs_float": {"top1_agreement": 0.5}, "selectors": []}
+    path = cache_result(result, SMALL, a, cache_dir=tmp_path / "acc")
+    assert accuracy_estimate(SMALL, 8, (), tmp_path / "acc", weights=a)[0] == 0.5
+    assert accuracy_estimate(SMALL, 8, (), tmp_path / "acc", weights=b)[1] == RULE_OF_THUMB
+    assert accuracy_estimate(SMALL, 8, (), tmp_path / "acc")[1] == RULE_OF_THUMB              # seeded weights
+    assert accuracy_estimate(resolve_spec("deit_tiny"), 8, (), tmp_path / "acc", weights=a)[1] == RULE_OF_THUMB
+    assert path.name.startswith("deit_small_b8_dense_") and '"weights": "sha256:' in path.read_text()
 
 
 def _design(**over):
