@@ -20,8 +20,8 @@ from hlsgen.design import DesignPoint
 from quant.paths import CACHE_ROOT
 
 FORMAT = 1
-_CHECKER_SOURCES = ("check.py", "check_resources.py", "check_project.py", "cxx_ast.py", "cxx_eval.py",
-                    "ops_resources.py", "buffers.py")
+_CHECKER_SOURCES = ("check.py", "check_values.py", "check_resources.py", "check_project.py", "cxx_ast.py",
+                    "cxx_model.py", "cxx_eval.py", "ops_resources.py", "buffers.py")
 
 
 def _key(sources: dict[str, bytes], design: DesignPoint, include_dir: Path) -> str:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hlsgen.check import Checker, Ctx, _inside_pipeline
+from hlsgen.check import Checker, _inside_pipeline
+from hlsgen.check_values import Ctx
 from hlsgen.ops_resources import mem_cost
 
 SMALL_MUL_BITS = 4       # a multiply with an operand this narrow goes to LUTs
