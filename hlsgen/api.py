@@ -138,7 +138,8 @@ class Project:
 
 def generate(design_or_result=None, out_dir: str | Path = "build/hls", *, model: str | None = None,
              board: str | None = None, fps: float | None = None, weights: str | None = None, prune: bool = False,
-             images: int | None = None, force: bool = False, allow_over_budget: bool = False) -> Project:
+             images: int | None = None, force: bool = False, allow_over_budget: bool = False,
+             data: str | None = None) -> Project:
     """Write the HLS project (and RTL twin) of a design: an ExploreResult, a DesignPoint, a design.yaml
     path, or None (explore model / board / fps, defaults deit_tiny, zcu102, 30). Raises UserError
     subclasses: ProjectExistsError (out_dir may not be written), GenerateError, OverBudgetError
@@ -154,11 +155,11 @@ def generate(design_or_result=None, out_dir: str | Path = "build/hls", *, model:
             path = Path(tmp) / "design.yaml"
             save_design(design_or_result, path)
             g = _generate(model, board, fps, str(path), weights, prune, images, out_dir, force,
-                          allow_over_budget=allow_over_budget)
+                          allow_over_budget=allow_over_budget, data=data)
     else:
         path = None if design_or_result is None else str(design_or_result)
         g = _generate(model, board, fps, path, weights, prune, images, out_dir, force,
-                      allow_over_budget=allow_over_budget)
+                      allow_over_budget=allow_over_budget, data=data)
     return Project(Path(g.out), g.design, g.warnings)
 
 
@@ -181,9 +182,11 @@ def sweep(model: str, board: str = "zcu102", bits=None, prune: bool = False, clo
 
 
 def evaluate(model: str, bits: int, prune: bool = False, weights: str | None = None,
-             images: int | None = None, cache: bool = True) -> dict:
-    """The golden integer model against the float and fake-quant models (`evaluate --json`); cache:
-    record the result for the explorer's accuracy. Raises UserError for bad input."""
+             images: int | None = None, cache: bool = True, data: str | None = None) -> dict:
+    """The golden integer model against the float and fake-quant models (`evaluate --json`); data: an
+    image folder (quant.image_folder) to evaluate on and calibrate with; cache: record the result for
+    the explorer's accuracy. Raises UserError for bad input (quant.image_folder.DataError for a bad
+    folder or image)."""
     from quant.fidelity import cache_result
     from quant.fidelity import evaluate as _evaluate
     from quant.spec import check_act_bits
@@ -191,7 +194,7 @@ def evaluate(model: str, bits: int, prune: bool = False, weights: str | None = N
     check_act_bits(bits)
     if images is not None and images < 1:
         raise UserError(f"images must be >= 1, got {images}")
-    prepared = prepare_model(model, bits, prune, weights, images)
+    prepared = prepare_model(model, bits, prune, weights, images, data=data)
     result = _evaluate(prepared, model, bits, prune)
     if cache:
         result["cache_file"] = cache_result(result, prepared.spec, weights).name

@@ -15,7 +15,12 @@ def register(sub) -> None:
     p.add_argument("--bits", type=int, required=True, help="activation precision, 2..8")
     p.add_argument("--prune", action="store_true", help="insert HeatViT token selectors (default placement)")
     p.add_argument("--images", type=int, default=None,
-                   help="number of images (digits: test split, default all 450; others: random, default 8)")
+                   help="number of images (digits: test split, default all 450; --data: a fixed sample of N, "
+                        "default all; others: random, default 8)")
+    p.add_argument("--data", default=None,
+                   help="a folder of your images, one subfolder per class (PNG/JPEG; classes.txt may map folder "
+                        "names to class indices): evaluation images, and the calibration of a post-training "
+                        "quantized model")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -28,7 +33,7 @@ def run(args) -> int:
 
     if args.images is not None and args.images < 1:
         raise UserError(f"--images must be >= 1, got {args.images}")
-    result = api.evaluate(args.model, args.bits, args.prune, args.weights, args.images)
+    result = api.evaluate(args.model, args.bits, args.prune, args.weights, args.images, data=args.data)
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:

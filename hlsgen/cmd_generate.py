@@ -50,12 +50,14 @@ def explore_design(spec, board, fps: float, selectors=(), weights=None) -> tuple
     return c.design, dse.accuracy_info(c.accuracy)
 
 
-def prepare(design: DesignPoint, model: str, weights: str | None, images: int | None):
-    """The calibrated model for this design (selectors at the design's blocks) and test images."""
+def prepare(design: DesignPoint, model: str, weights: str | None, images: int | None, data: str | None = None):
+    """The calibrated model for this design (selectors at the design's blocks) and test images
+    (data: the user's image folder gives both the calibration and the test images)."""
     from quant.zoo import prepare_model, random_images
     blocks = [s.block for s in design.selectors]
     trained = model == "digits" or weights is not None
-    prep = prepare_model(model, design.act_bits, prune=bool(blocks) and trained, weights=weights, images=images)
+    prep = prepare_model(model, design.act_bits, prune=bool(blocks) and trained, weights=weights, images=images,
+                         data=data)
     q = prep.quant
     have = sorted(int(b) for b in q.selectors)
     if blocks and not trained and have != blocks:
@@ -63,7 +65,7 @@ def prepare(design: DesignPoint, model: str, weights: str | None, images: int | 
         q = copy.deepcopy(q)
         for b in [b for b in blocks if b not in have]:
             q.add_selector(next(s for s in design.selectors if s.block == b))
-        q.calibrate(random_images(design.spec, 16, seed=1))
+        q.calibrate(random_images(design.spec, 16, seed=1) if data is None else prep.images[:16])
         q.eval()
         have = sorted(int(b) for b in q.selectors)
     if have != blocks:
@@ -87,7 +89,7 @@ DEFAULTS = {"model": "deit_tiny", "board": "zcu102", "fps": 30.0}
 def generate(model: str | None = None, board: str | None = None, fps: float | None = None,
              design_path: str | None = None, weights: str | None = None, prune: bool = False,
              images: int | None = None, out: str | Path = "build/hls", force: bool = False,
-             trace_mb: float = DEFAULT_TRACE_MB, allow_over_budget: bool = False) -> Generated:
+             trace_mb: float = DEFAULT_TRACE_MB, allow_over_budget: bool = False, data: str | None = None) -> Generated:
     """Explore (or read `design_path`) and write the project. model / board / fps default to
     DEFAULTS; with a design file they may only repeat what it says. Raises GenerateError (exit 1),
     ProjectExistsError (out may not be written; checked before any work), OverBudgetError (exit 2)."""
@@ -121,16 +123,16 @@ def generate(model: str | None = None, board: str | None = None, fps: float | No
     if images is None:
         images = None if model_name == "digits" and weights is None else 1
     _log("  [1/3] calibrated model and test images")
-    prep = prepare(design, model_name, weights, images)
+    prep = prepare(design, model_name, weights, images, data)
     from quant.intmodel import export_int_model
     im = export_int_model(prep.quant)
     codes = im.quantize_input(prep.images.numpy())
     builtin_digits = model_name == "digits" and weights is None
-    source = "the digits test split" if builtin_digits else "random images, seed 2"
+    source = prep.data or ("the digits test split" if builtin_digits else "random images, seed 2")
     t2 = time.time()
     _log(f"  [2/3] golden model on {len(codes)} image(s), HLS sources and RTL twin")
     project = build_project(im, design, codes, trace_mb=trace_mb, extra_predicted=extra, image_source=source,
-                            provenance=provenance(weights, builtin_digits), warnings=warnings)
+                            provenance=provenance(weights, builtin_digits, prep.calibration, source), warnings=warnings)
     _log("  [3/3] hlsgen check of the emitted C++, then writing the project")
     check_generated(project, design)
     t3 = time.time()
@@ -183,16 +185,16 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def provenance(weights: str | None, builtin_digits: bool) -> dict:
-    """What the project is built from: the weights (file name and sha256, no path) and the calibration."""
+def provenance(weights: str | None, builtin_digits: bool, calibration: str, test_images: str) -> dict:
+    """What the project is built from: the weights (file name and sha256, no path), what the
+    activation scales were calibrated on, and what the test images are."""
     if weights is not None:
         w: dict | str = {"file": Path(weights).name, "sha256": _sha256_file(Path(weights))}
-        calib = "16 Gaussian-noise images, seed 1 (post-training; no calibration data given)"
     elif builtin_digits:
-        w, calib = "shipped digits checkpoints", "QAT on the digits training split (shipped checkpoint)"
+        w = "shipped digits checkpoints"
     else:
-        w, calib = "seeded initialisation (seed 0)", "16 Gaussian-noise images, seed 1 (post-training)"
-    return {"weights": w, "calibration": calib}
+        w = "seeded initialisation (seed 0)"
+    return {"weights": w, "calibration": calibration, "test_images": test_images}
 
 
 def _recorded_weights(design_path: str, weights: str | None) -> str | None:
@@ -284,7 +286,7 @@ def run(args) -> int:
         raise GenerateError(f"--images must be >= 1, got {args.images}")
     trace_mb = parse_positive("--trace-mb", args.trace_mb) if args.trace_mb != "0" else 0.0
     g = generate(args.model, args.board, fps, args.design, args.weights, args.prune, args.images, args.output,
-                 args.force, trace_mb, args.allow_over_budget)
+                 args.force, trace_mb, args.allow_over_budget, args.data)
     p, d = g.project, g.design
     pred = d.predict()
     mb = p.nbytes / 1e6
@@ -315,6 +317,8 @@ def register(sub) -> None:
     p.add_argument("--design", default=None, help="a design yaml (from `hlsgen explore -o`) instead of exploring")
     p.add_argument("--weights", default=None, help="checkpoint (timm/DeiT keys); default: shipped digits or seeded")
     p.add_argument("--prune", action="store_true", help="with HeatViT token selectors")
+    p.add_argument("--data", default=None,
+                   help="a folder of your images (one subfolder per class): calibration and test images")
     p.add_argument("--images", type=int, default=None,
                    help="test images (default: the digits test split, else 1 random image)")
     p.add_argument("--trace-mb", default=str(DEFAULT_TRACE_MB),

@@ -1,28 +1,70 @@
-"""`hlsgen train digits`: retrain the shipped digits checkpoints from scratch."""
+"""`hlsgen train`: retrain the shipped digits checkpoints from scratch, or run the same progressive
+QAT (and selector training) on any model with the user's own images.
+
+    hlsgen train digits [--bits 8,6] [--reuse] [--out DIR]
+    hlsgen train --model M --data DIR [--weights CKPT] [--bits 8,6] [--prune] [--out DIR] [--reuse]
+                 [--device auto|cpu|cuda] [--epochs F,Q,S]
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from quant.errors import UserError
+
 
 def register(sub) -> None:
-    p = sub.add_parser("train", help="retrain the digits model (float, QAT, selectors) from scratch")
-    p.add_argument("model", choices=["digits"], help="only the digits model trains here")
-    p.add_argument("--bits", default="8,6", help="activation precisions to train QAT models for")
-    p.add_argument("--out", type=Path, default=None, help="folder for the checkpoints (default: quant/data)")
-    p.add_argument("--reuse", action="store_true",
-                   help="keep existing float and dense QAT checkpoints; retrain the rest and the selectors")
+    p = sub.add_parser("train", help="QAT (and selector training): the digits model from scratch, or any model "
+                                     "on your images (--data)",
+                       description="Without --data: retrain the shipped digits checkpoints (float, QAT, selectors). "
+                                   "With --data: VAQF progressive QAT of --model (from --weights, else trained "
+                                   "float first) on an image folder, one checkpoint per precision.")
+    p.add_argument("model_pos", nargs="?", metavar="digits", help="`digits`: retrain the shipped checkpoints")
+    p.add_argument("--model", default=None, help="preset or spec yaml to train on --data")
+    p.add_argument("--data", default=None, help="image folder, one subfolder per class (see `evaluate --data`)")
+    p.add_argument("--weights", default=None, help="float checkpoint to start from (timm/DeiT keys or hlsgen's)")
+    p.add_argument("--bits", default="8,6", help="activation precisions to train QAT models for (default 8,6)")
+    p.add_argument("--prune", action="store_true", help="also train HeatViT token selectors on each QAT model")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the checkpoints (default: quant/data for digits, train_out/<model> with --data)")
+    p.add_argument("--reuse", action="store_true", help="load checkpoints that exist instead of retraining them")
+    p.add_argument("--device", default="auto", help="auto (a GPU when torch sees one), cpu or cuda")
+    p.add_argument("--epochs", default="60,30,15",
+                   help="epochs of float training, QAT, and each selector stage (--data only; default 60,30,15)")
     p.set_defaults(func=run)
+
+
+def _epochs(text: str) -> tuple[int, int, int]:
+    try:
+        vals = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        vals = ()
+    if len(vals) != 3 or min(vals) < 1:
+        raise UserError(f"--epochs must be three positive integers F,Q,S, got {text!r}")
+    return vals  # type: ignore[return-value]
 
 
 def run(args) -> int:
     import torch
 
     from quant.spec import check_act_bits
-    from quant.zoo import DATA_DIR, retrain_digits
-
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    bits = tuple(check_act_bits(int(b)) for b in args.bits.split(","))
-    results = retrain_digits(args.out or DATA_DIR, bits, reuse=args.reuse)
+    try:
+        bits = tuple(check_act_bits(int(b)) for b in args.bits.split(","))
+    except ValueError:
+        raise UserError(f"--bits must be a list like 8,6, got {args.bits!r}") from None
+    model = args.model or args.model_pos
+    if model is None:
+        raise UserError("name the model: `hlsgen train digits`, or `hlsgen train --model M --data DIR`")
+    if args.data is None:
+        if model != "digits":
+            raise UserError(f"--data is required to train {model} (only digits has its data built in)")
+        from quant.zoo import DATA_DIR, retrain_digits
+        results = retrain_digits(args.out or DATA_DIR, bits, reuse=args.reuse)
+    else:
+        from quant.train_folder import train_on_folder
+        out = args.out or Path("train_out") / Path(model).stem
+        results = train_on_folder(model, args.data, bits, out, weights=args.weights, prune=args.prune,
+                                  reuse=args.reuse, device=args.device, epochs=_epochs(args.epochs))
     print(json.dumps(results, indent=2))
     return 0

@@ -46,6 +46,12 @@ def load_float_weights(model: VisionTransformer, state: dict, source: str) -> No
     for wrapper in ("model", "state_dict", "model_state"):
         if wrapper in state and isinstance(state[wrapper], dict):
             state = state[wrapper]
+    distilled = sorted(k for k in state if k == "dist_token" or k.startswith("head_dist."))
+    if distilled:
+        # timm's distilled DeiT has a second token through every block (N + 1 tokens, pos_embed one
+        # row longer): a different accelerator, not a different set of weights.
+        raise CheckpointError(f"{source}: a distilled DeiT checkpoint ({', '.join(distilled)}): hlsgen's ViT has "
+                              f"no distillation token; use the non-distilled checkpoint (deit_*_patch16_224)")
     expected = set(model.state_dict())
     unexpected = sorted(set(state) - expected)
     missing = sorted(expected - set(state) - _own_keys(model))

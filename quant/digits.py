@@ -40,7 +40,8 @@ def load_split() -> Split:
 
 
 def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random shifts by up to one pixel (pad with background, -1)."""
+    """Random shifts by up to one pixel (pad with background, -1), at any image size."""
+    h, w = x.shape[-2:]
     padded = torch.nn.functional.pad(x, (1, 1, 1, 1), value=-1.0)
     dx, dy = torch.randint(0, 3, (2,), generator=gen).tolist()
-    return padded[..., dy:dy + 8, dx:dx + 8]
+    return padded[..., dy:dy + h, dx:dx + w]

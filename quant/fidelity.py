@@ -64,6 +64,8 @@ def evaluate(p: Prepared, model_name: str, bits: int, pruned: bool) -> dict:
         "bits": bits,
         "pruned": pruned,
         "images": int(len(p.images)),
+        "data": p.data or None,
+        "calibration": p.calibration,
         "accuracy": _accuracy(golden, p.labels),
         "fakequant_accuracy": _accuracy(fq_logits, p.labels),
         "float_accuracy": _accuracy(float_logits, p.labels),
@@ -93,6 +95,8 @@ def cache_result(result: dict, spec, weights=None, cache_dir: Path | None = None
 
 
 def format_report(r: dict) -> str:
+    from quant.accuracy_key import default_data
+
     def fmt(v):
         return "  n/a " if v is None else f"{v:.4f}"
 
@@ -100,7 +104,8 @@ def format_report(r: dict) -> str:
     lines = [
         f"model {r['model']}  |  {r['bits']}-bit activations, binary encoder weights"
         + (f"  |  selectors {selectors}" if r["pruned"] else ""),
-        f"images: {r['images']}",
+        f"images: {r['images']} ({r.get('data') or default_data(Path(r['model']).stem)})",
+        f"calibration: {r.get('calibration') or '-'}",
         "",
         f"{'':24}{'top-1 agree':>12}{'max |logit err|':>17}{'cosine':>9}",
     ]

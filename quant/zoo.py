@@ -93,6 +93,8 @@ class Prepared:
     float: VisionTransformer   # the float reference (no quantization, no selectors)
     images: torch.Tensor       # evaluation images
     labels: torch.Tensor | None
+    data: str = ""             # what the evaluation images are (quant.accuracy_key.default_data if "")
+    calibration: str = ""      # what the activation scales were calibrated on
 
 
 def random_images(spec: ViTSpec, n: int, seed: int) -> torch.Tensor:
@@ -100,16 +102,31 @@ def random_images(spec: ViTSpec, n: int, seed: int) -> torch.Tensor:
     return torch.randn(n, spec.in_chans, spec.img_size, spec.img_size, generator=g).clamp(-3, 3)
 
 
+def _folder_images(spec: ViTSpec, data: str, images: int | None):
+    """(eval images, labels, identity, folder) from the user's image folder (quant.image_folder)."""
+    from quant import image_folder
+    folder = image_folder.scan(data, spec.num_classes)
+    x, y = image_folder.load(folder, spec, image_folder.sample(folder, images), "reading images")
+    return x, y, folder.identity + ("" if images is None else f", {len(x)} sampled"), folder
+
+
 def prepare_model(model: str, bits: int, prune: bool = False, weights: str | None = None,
-                  images: int | None = None, calib_images: int = 16) -> Prepared:
+                  images: int | None = None, calib_images: int = 16, data: str | None = None) -> Prepared:
+    """The float and calibrated fake-quant models and evaluation images. data: an image folder
+    (quant.image_folder) for the evaluation images and, for post-training quantization, the
+    calibration (else 16 Gaussian-noise images, labelled as such)."""
     check_act_bits(bits)
     if model == "digits" and weights is None:
-        from quant.digits import load_split
-        data = load_split()
         fmodel, _ = load_model(digits_checkpoint(None, False))
         qmodel, _ = load_model(digits_checkpoint(bits, prune))
-        n = len(data.x_test) if images is None else min(images, len(data.x_test))
-        return Prepared(fmodel.spec, qmodel, fmodel, data.x_test[:n], data.y_test[:n])
+        calib = "QAT on the digits training split (shipped checkpoint)"
+        if data is not None:
+            x, y, ident, _ = _folder_images(fmodel.spec, data, images)
+            return Prepared(fmodel.spec, qmodel, fmodel, x, y, ident, calib)
+        from quant.digits import load_split
+        split = load_split()
+        n = len(split.x_test) if images is None else min(images, len(split.x_test))
+        return Prepared(fmodel.spec, qmodel, fmodel, split.x_test[:n], split.y_test[:n], "", calib)
     spec = resolve_spec(model)
     if weights is not None:
         fmodel, _ = load_model(weights, spec)
@@ -123,11 +140,22 @@ def prepare_model(model: str, bits: int, prune: bool = False, weights: str | Non
             qmodel.add_selector(p)
     qmodel.set_quant(bits)
     qmodel.set_weight_mode(binary=True)
-    qmodel.calibrate(random_images(spec, calib_images, seed=1))
+    if data is not None:
+        x, y, ident, folder = _folder_images(spec, data, images)
+        from quant import image_folder
+        cal_idx = image_folder.sample(folder, calib_images)
+        cal, _ = image_folder.load(folder, spec, cal_idx, "calibration images")
+        calib = f"{len(cal_idx)} images of {folder.identity}"
+    else:
+        cal, calib = random_images(spec, calib_images, seed=1), \
+            f"{calib_images} Gaussian-noise images, seed 1 (no calibration data given: a fallback)"
+    qmodel.calibrate(cal)
     fmodel.set_quant(None)
     fmodel.set_weight_mode(binary=False)
+    if data is not None:
+        return Prepared(spec, qmodel.eval(), fmodel.eval(), x, y, ident, calib)
     n = 8 if images is None else images
-    return Prepared(spec, qmodel.eval(), fmodel.eval(), random_images(spec, n, seed=2), None)
+    return Prepared(spec, qmodel.eval(), fmodel.eval(), random_images(spec, n, seed=2), None, "", calib)
 
 
 def _ship(model: VisionTransformer, name: str, out_dir: Path) -> float:

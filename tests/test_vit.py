@@ -98,6 +98,11 @@ def test_checkpoint_errors_name_the_problem(tmp_path):
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot read"):
         load_model(tmp_path / "junk.pth", SMALL)
+    sd = float_state(build_vit(SMALL))            # timm's distilled DeiT: named, not "keys do not match"
+    sd["dist_token"], sd["head_dist.weight"] = torch.zeros(1, 1, 48), torch.zeros(3, 48)
+    torch.save(sd, tmp_path / "distilled.pth")
+    with pytest.raises(CheckpointError, match="a distilled DeiT checkpoint \\(dist_token, head_dist.weight\\)"):
+        load_model(tmp_path / "distilled.pth", SMALL)
 
 
 def test_own_checkpoint_roundtrip_keeps_quantization(tmp_path):
