@@ -19,7 +19,8 @@ def register(sub) -> None:
                        description="Without --data: retrain the shipped digits checkpoints (float, QAT, selectors). "
                                    "With --data: VAQF progressive QAT of --model (from --weights, else trained "
                                    "float first) on an image folder, one checkpoint per precision.")
-    p.add_argument("model_pos", nargs="?", metavar="digits", help="`digits`: retrain the shipped checkpoints")
+    p.add_argument("model_pos", nargs="?", metavar="digits|fmnist",
+                   help="`digits` / `fmnist`: retrain the shipped checkpoints on their built-in data")
     p.add_argument("--model", default=None, help="preset or spec yaml to train on --data")
     p.add_argument("--data", default=None, help="image folder, one subfolder per class (see `evaluate --data`)")
     p.add_argument("--weights", default=None, help="float checkpoint to start from (timm/DeiT keys or hlsgen's)")
@@ -56,9 +57,17 @@ def run(args) -> int:
     model = args.model or args.model_pos
     if model is None:
         raise UserError("name the model: `hlsgen train digits`, or `hlsgen train --model M --data DIR`")
-    if args.data is None:
+    if args.data is None and model == "fmnist":
+        from quant.fmnist import load_split
+        from quant.spec import PRESETS
+        from quant.train_folder import train_on_split
+        from quant.zoo import DATA_DIR
+        results = train_on_split(PRESETS["fmnist"], load_split(), "Fashion-MNIST (test split held out)", bits,
+                                 args.out or DATA_DIR, prune=args.prune, reuse=args.reuse, device=args.device,
+                                 epochs=_epochs(args.epochs))
+    elif args.data is None:
         if model != "digits":
-            raise UserError(f"--data is required to train {model} (only digits has its data built in)")
+            raise UserError(f"--data is required to train {model} (only digits and fmnist have their data built in)")
         from quant.zoo import DATA_DIR, retrain_digits
         results = retrain_digits(args.out or DATA_DIR, bits, reuse=args.reuse)
     else:

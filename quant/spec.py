@@ -90,6 +90,8 @@ PRESETS: dict[str, ViTSpec] = {
     "deit_base": _deit("deit_base", 768, 12),
     # Trained on scikit-learn's 8x8 digits; checkpoint ships in quant/data/.
     "digits": ViTSpec("digits", 8, 1, 2, 64, 6, 4, 2.0, 10),
+    # Fashion-MNIST at 28x28, patch 4: 49 patches + class token = 50 tokens (quant.fmnist).
+    "fmnist": ViTSpec("fmnist", 28, 1, 4, 96, 6, 3, 2.0, 10),
 }
 
 _INT_KEYS = ("img_size", "in_chans", "patch_size", "embed_dim", "depth", "num_heads", "num_classes")

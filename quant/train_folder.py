@@ -50,16 +50,26 @@ def folder_split(spec, data: str, device: torch.device):
 def train_on_folder(model: str, data: str, bits_list, out_dir: Path, weights: str | None = None,
                     prune: bool = False, reuse: bool = False, device: str = "auto",
                     epochs: tuple[int, int, int] = (60, 30, 15)) -> dict:
-    """Train float (unless `weights`), QAT at each of bits_list, selectors with prune; returns
-    {checkpoint name: held-out accuracy}. epochs: float, QAT, per selector stage."""
-    from quant.checkpoint import load_model, save_model
-    from quant.spec import default_selectors, resolve_spec
-    from quant.train import accuracy, quantization_aware, train_float, train_selectors
-    from quant.vit import build_vit
+    """train_on_split on an image folder, 10% held out."""
+    from quant.spec import resolve_spec
     spec = resolve_spec(model)
     dev = resolve_device(device)
     split, folder = folder_split(spec, data, dev)
-    _log(f"train {spec.name} on {folder.identity}: {len(split.x_train)} train / {len(split.x_test)} held out, "
+    return train_on_split(spec, split, folder.identity, bits_list, out_dir, weights, prune, reuse, dev, epochs)
+
+
+def train_on_split(spec, split, data_name: str, bits_list, out_dir: Path, weights: str | None = None,
+                   prune: bool = False, reuse: bool = False, device="auto",
+                   epochs: tuple[int, int, int] = (60, 30, 15)) -> dict:
+    """Train float (unless `weights`), QAT at each of bits_list, selectors with prune; returns
+    {checkpoint name: held-out accuracy}. epochs: float, QAT, per selector stage."""
+    from quant.checkpoint import load_model, save_model
+    from quant.spec import default_selectors
+    from quant.train import accuracy, quantization_aware, train_float, train_selectors
+    from quant.vit import build_vit
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    split = type(split)(*(t.to(dev) for t in (split.x_train, split.y_train, split.x_test, split.y_test)))
+    _log(f"train {spec.name} on {data_name}: {len(split.x_train)} train / {len(split.x_test)} held out, "
          f"device {dev}")
     out_dir = Path(out_dir)
     name = Path(spec.name).stem
@@ -73,7 +83,7 @@ def train_on_folder(model: str, data: str, bits_list, out_dir: Path, weights: st
             _log(f"  {fname}: reused")
             return m.to(dev)
         m, acc = build()
-        save_model(m.to("cpu"), path, {"holdout_accuracy": acc, "data": folder.identity})
+        save_model(m.to("cpu"), path, {"holdout_accuracy": acc, "data": data_name})
         results[fname] = acc
         _log(f"  {fname}: held-out accuracy {acc:.4f}")
         return m.to(dev)
