@@ -30,6 +30,7 @@ EXP_DEPTH = 8       # range reduction (DSP), shift, polynomial (2 DSP)
 RECIP_DEPTH = 12    # reciprocal of the row sum (normalise, table seed, one Newton step), pipelined
 RSQRT_DEPTH = 12    # reciprocal square root of the variance (normalise, table seed, Newton), pipelined
 DSP_CHAIN = 4       # DSP48E2 cascade length of the DSP engines (PCIN adds; WP486's guard bits allow 7 at 8 bits)
+ROW_FIFO_SLACK = 64  # row FIFO slots beyond two rows: the row statistics (divider, rsqrt chains) run deeper than their LATENCY targets
 TILE_HANDOFF = 3    # a load's done register, bank-full flag and next start: between one tile load and the next / its compute
 CTRL_CYCLES = 5     # of OP_OVERHEAD, the twin's handshake: fetch, gap exit, start, registered start and done
 WEIGHT_PORTS = 1    # m_axi ports the weight stream uses (gmem_w in the HLS top and the twin), whatever the board offers
@@ -56,6 +57,7 @@ OP_END, OP_PRE, OP_I8, OP_LN, OP_BIN, OP_ATT, OP_SM, OP_RES, OP_SEL, OP_PKG = ra
 
 SHARED = {
     "OP_OVERHEAD": "cycles a step costs beyond its engine's work (descriptor fetch, start/done handshake)",
+    "ROW_FIFO_SLACK": "softmax / LayerNorm row FIFO slots beyond two rows (the statistics' real depth; no deadlock)",
     "TILE_HANDOFF": "cycles between a tile load finishing and the next load or its compute starting",
     "CTRL_CYCLES": "of OP_OVERHEAD, the cycles of the controller's own states; the rest is an explicit gap",
     "BUF_READ": "on-chip buffer read latency",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hlsgen.arch import MULT_BITS, REQ_BIAS_BYTES, REQ_MULT_BYTES, cdiv
+from hlsgen.arch import MULT_BITS, REQ_BIAS_BYTES, REQ_MULT_BYTES, ROW_FIFO_SLACK, cdiv
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,14 @@ def feat_offset(bufs: dict) -> int:
     return cdiv(D, bufs["I8IN"].span) * bufs["I8IN"].span
 
 
+def row_fifo_depths(spec, softmax_lanes, ln_lanes) -> dict:
+    """Depths of the softmax and LayerNorm row FIFOs (the C++'s SM_FIFO / LN_FIFO): two rows of the
+    widest row (softmax: attention or head gate) plus ROW_FIFO_SLACK, so a row's values never wait on
+    its statistics for lack of room (which would deadlock the row pipeline)."""
+    sm_row = cdiv(max(spec.num_tokens, spec.num_heads), softmax_lanes)
+    return {"SM_FIFO": 2 * sm_row + ROW_FIFO_SLACK, "LN_FIFO": 2 * spec.embed_dim // ln_lanes + ROW_FIFO_SLACK}
+
+
 # the softmax's exp FIFO carries OF + 1 bits per lane: the probability fraction bits of quant.golden's
 # softmax (out_frac 16) and a guard bit
 SM_EXP_BITS = 17
@@ -144,14 +152,14 @@ def engine_buffers(spec, k: int, par, axi_bits: int) -> dict[str, tuple]:
     i8_step = np.maximum(1, np.asarray(p["i8_simd"]) // wb)
     att = cdiv(max(N, spec.head_dim), p["att_simd"]) * p["att_simd"]
     sm, ln = p["softmax_lanes"], p["ln_lanes"]
-    sm_fifo = 2 * cdiv(max(N, spec.num_heads), sm)      # two rows of the widest softmax (attention or head gate)
+    fifo = row_fifo_depths(spec, sm, ln)
     ln_rows = (2 * spec.depth + 1) * D // ln
     return {"binary weights": (p["pe"] * bin_step, axi_bits, 2 * cdiv(bin_wpr, bin_step)),
             "int8 weights": (p["i8_pe"] * i8_step, axi_bits, 2 * cdiv(i8_wpr, i8_step)),
             "int8 pos-embed": (p["i8_pe"], 16, 2 * spec.num_patches),
             "attention tile": (p["att_pe"] * p["att_simd"], k, 2 * att // p["att_simd"]),
-            "softmax score FIFO": (1, 2 * k * sm, sm_fifo),
-            "softmax exp FIFO": (1, SM_EXP_BITS * sm, sm_fifo),
-            "LayerNorm row FIFO": (1, 16 * ln, 2 * D // ln),
+            "softmax score FIFO": (1, 2 * k * sm, fifo["SM_FIFO"]),
+            "softmax exp FIFO": (1, SM_EXP_BITS * sm, fifo["SM_FIFO"]),
+            "LayerNorm row FIFO": (1, 16 * ln, fifo["LN_FIFO"]),
             "LayerNorm multipliers": (ln, MULT_BITS, ln_rows),
             "LayerNorm biases": (ln, 8 * REQ_BIAS_BYTES, ln_rows)}

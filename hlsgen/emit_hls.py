@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from hlsgen.arch import REQ_MULT_BYTES, STEP_FIELDS, cdiv
-from hlsgen.buffers import buffers, feat_offset
+from hlsgen.buffers import buffers, feat_offset, row_fifo_depths
 from hlsgen.emit_lower import Lowered, layernorms, ln_affine
 from hlsgen.emit_params import (GELU_NAMES, LN_NAMES, SOFTMAX_NAMES, EmitError, bitlen, cfg_struct, cinit,
                                 fixed_fields, gelu_cfg, gelu_fields, ln_cfg, rq_fields, rsqrt_fields, signed_bits,
@@ -198,7 +198,7 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
         "I8_ROWS": int(bufs["I8IN"].rows), "I8_KMAX": i8_k, "I8_OMAX": max(x.O for x in i8s),
         **{name: int(v) for name, v in loop_depths(par.as_dict()).items()},
         "MEM_LAT": int(d.ctx().mem_lat),       # DDR latency (cycles): the depth of the m_axi loops
-        "SM_FIFO": 2 * cdiv(max(N, H), par.softmax_lanes), "LN_FIFO": 2 * D // par.ln_lanes,
+        **{k: int(v) for k, v in row_fifo_depths(d.spec, par.softmax_lanes, par.ln_lanes).items()},
     }
     vit["ATT_ACC_W"] = max(vit["QK_ACC_W"], vit["AV_ACC_W"])
     geoms = [(f"G{n}", f"geom<{bufs[n].bits}, {int(bufs[n].W)}, {int(bufs[n].NB)}, {int(bufs[n].rows)}, "

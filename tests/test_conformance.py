@@ -187,3 +187,21 @@ def test_the_hls_emitter_refuses_a_shape_its_cpp_would_not_compute(digits_prune)
     ln = next(s for s in design.schedule("worst").ops if type(s).__name__ == "LayerNorm")
     with pytest.raises(EmitError, match="dim = 64, the step says 32"):
         step_entry(replace(ln, dim=32), lw, 32)
+
+
+def test_row_fifos_are_the_models_and_leave_room_for_the_statistics(digits_prune):
+    """The softmax / LayerNorm row FIFOs of the C++ are the ones the resource model prices, and hold two
+    rows plus ROW_FIFO_SLACK: a row's values must not wait for room while its statistics (a divider, an
+    rsqrt chain, deeper in Vitis than their LATENCY targets, ~35-50 cycles) are still in flight, or the
+    row pipeline deadlocks."""
+    from hlsgen.buffers import engine_buffers, row_fifo_depths
+    from hlsgen.emit import render_sources
+    design, im = digits_prune
+    params = render_sources(lower(im, design))["src/vit_params.h"]
+    p = design.parallelism
+    want = row_fifo_depths(design.spec, p.softmax_lanes, p.ln_lanes)
+    assert {k: int(re.search(rf"\b{k}\s*=\s*(\d+)", params).group(1)) for k in want} == want
+    assert want["LN_FIFO"] == 2 * design.spec.embed_dim // p.ln_lanes + arch.ROW_FIFO_SLACK
+    assert arch.ROW_FIFO_SLACK >= 50
+    bufs = engine_buffers(design.spec, design.act_bits, p.as_dict(), 256)
+    assert bufs["LayerNorm row FIFO"][2] == want["LN_FIFO"] and bufs["softmax exp FIFO"][2] == want["SM_FIFO"]
