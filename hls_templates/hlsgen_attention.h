@@ -17,22 +17,15 @@
 
 namespace hlsgen {
 
-// One item of a tile fill into the stationary buffer (bank = value index mod ATT_SIMD):
-//   Q.K^T  key fp of the tile, head-dim lanes fs*SI .. fs*SI + SI - 1 (one QKV group per cycle);
-//   P.V    token fi, the tile's PE channels (one QKV group per cycle, value fi of every channel).
+// One item of a tile fill into the stationary buffer (bank = value index mod ATT_SIMD), from the QKV
+// group the caller read (the caller owns every QKV read, so one if/else on the mode holds them all):
+//   Q.K^T  kw: key fp of the tile, head-dim lanes fs*SI .. fs*SI + SI - 1;
+//   P.V    vw: token fi, the tile's PE channels (value fi of every channel).
 template <class C>
-void att_fill(bool qk, int n, int key, int fs, int fi, int col, int half,
-              const typename C::GQKV::word_t QKV[C::GQKV::NB][C::GQKV::DEPTH],
-              ap_uint<C::K_BITS> wbuf[2][C::ATT_PE][C::ATT_WBUF], int fp) {
+void att_fill(bool qk, ap_uint<C::K_BITS * C::ATT_SIMD> kw, ap_uint<C::K_BITS * C::ATT_PE> vw, int fs, int fi,
+              int half, ap_uint<C::K_BITS> wbuf[2][C::ATT_PE][C::ATT_WBUF], int fp) {
     HLSGEN_PRAGMA(HLS INLINE)
     const int PE = C::ATT_PE, SI = C::ATT_SIMD, KB = C::K_BITS;
-    ap_uint<KB * C::ATT_SIMD> kw = 0;
-    ap_uint<KB * C::ATT_PE> vw = 0;
-    if (qk) {
-        if (key < n) kw = group_read<typename C::GQKV, C::ATT_SIMD>(QKV, key, col + fs * SI);
-    } else {
-        vw = group_read<typename C::GQKV, C::ATT_PE>(QKV, fi, col);
-    }
     const int word = qk ? fs : fi / SI;           // the buffer word: SI values, one per bank
 att_fill_lanes:
     for (int p = 0; p < PE; p++) {
@@ -84,7 +77,14 @@ att_fill0:
         HLSGEN_PRAGMA(HLS LOOP_TRIPCOUNT min = 1 max = C::N_MAX)
         HLSGEN_PRAGMA(HLS LATENCY max = C::FILL_DEPTH)
         HLSGEN_TRIP(i == 0, i == 0);
-        att_fill<C>(qk, n, fp, fs, i, qk ? k_col : v_col, 0, QKV, wbuf, fp);
+        ap_uint<KB * C::ATT_SIMD> kw = 0;
+        ap_uint<KB * C::ATT_PE> vw = 0;
+        if (qk) {
+            if (fp < n) kw = group_read<typename C::GQKV, C::ATT_SIMD>(QKV, fp, k_col + fs * SI);
+        } else {
+            vw = group_read<typename C::GQKV, C::ATT_PE>(QKV, i, v_col);
+        }
+        att_fill<C>(qk, kw, vw, fs, i, 0, wbuf, fp);
         fs++;
         if (fs == steps) {
             fs = 0;
@@ -104,8 +104,22 @@ att_tiles_rows_steps:
         // the fill writes the back buffer, the engine reads the front one: never the same word in one iteration
         HLSGEN_PRAGMA(HLS DEPENDENCE variable = wbuf intra false)
         HLSGEN_TRIP(it == 0, ti == 0);
-        if (t + 1 < tiles && fi < fill_n) {            // the next tile's stationary operand
-            att_fill<C>(qk, n, (t + 1) * PE + fp, fs, fi, qk ? k_col : v_col + (t + 1) * PE, 1 - front, QKV, wbuf, fp);
+        const bool filling = t + 1 < tiles && fi < fill_n, working = ti < work_n;
+        const int fkey = (t + 1) * PE + fp;
+        // Every read of QKV sits in one if/else on the mode, so the two reads of either branch (the
+        // next tile's fill, the streamed row) take the memory's two ports: no II=2 from port binding.
+        ap_uint<KB * C::ATT_SIMD> kw = 0;
+        ap_uint<KB * C::ATT_PE> vw = 0;
+        ap_uint<KB * C::ATT_SIMD> xw = 0;
+        if (qk) {
+            if (filling && fkey < n) kw = group_read<typename C::GQKV, C::ATT_SIMD>(QKV, fkey, k_col + fs * SI);
+            if (working) xw = group_read<typename C::GQKV, C::ATT_SIMD>(QKV, r, q_col + j * SI);
+        } else {
+            if (filling) vw = group_read<typename C::GQKV, C::ATT_PE>(QKV, fi, v_col + (t + 1) * PE);
+            if (working) xw = group_read<typename C::GP, C::ATT_SIMD>(P, r, j * SI);
+        }
+        if (filling) {                                  // the next tile's stationary operand
+            att_fill<C>(qk, kw, vw, fs, fi, 1 - front, wbuf, fp);
             fi++;
             fs++;
             if (fs == steps) {
@@ -113,16 +127,11 @@ att_tiles_rows_steps:
                 fp++;
             }
         }
-        if (ti < work_n) {
+        if (working) {
             // the streamed operand: SIMD lanes of the query row (signed) or of the probability row
             // (unsigned, keys beyond n masked), 9-bit for the packed DSP product
             ap_int<9> xa[C::ATT_SIMD];
             HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = xa complete)
-            ap_uint<KB * C::ATT_SIMD> xw;
-            if (qk)
-                xw = group_read<typename C::GQKV, C::ATT_SIMD>(QKV, r, q_col + j * SI);
-            else
-                xw = group_read<typename C::GP, C::ATT_SIMD>(P, r, j * SI);
             ap_int<8> wv[C::ATT_PE][C::ATT_SIMD];
             HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wv complete dim = 0)
         att_lanes:
