@@ -112,7 +112,7 @@ def generate(model: str | None = None, board: str | None = None, fps: float | No
         model_name = model
         sels: tuple[SelectorPlacement, ...] = ()
         if prune:
-            sels = _model_selectors(model, spec, weights)
+            sels = _model_selectors(model, spec, weights, data)
         design, extra = explore_design(spec, brd, DEFAULTS["fps"] if fps is None else fps, sels, weights)
     warnings = _budget_warnings(design, design_path, allow_over_budget)
     t1 = time.time()
@@ -235,13 +235,19 @@ def check_generated(project: Project, design: DesignPoint) -> None:
     project.files["report/check.json"] = (json.dumps(report, indent=1) + "\n").encode()
 
 
-def _model_selectors(model: str, spec, weights: str | None) -> tuple[SelectorPlacement, ...]:
-    """Where the model's selectors are: from a checkpoint that has them, else HeatViT's default."""
+def _model_selectors(model: str, spec, weights: str | None, data: str | None = None) -> tuple[SelectorPlacement, ...]:
+    """Where the model's selectors are: from a checkpoint that has them (keep ratios measured on the
+    calibration images of --data, else the ratios it was trained for), else HeatViT's default."""
     if weights is not None:
         from quant.checkpoint import load_model
         m, _ = load_model(weights, spec)
         if m.placements:
-            return tuple(m.placements)
+            if data is None:
+                _log("  selectors' keep ratios: the checkpoint's trained ratios (no --data to measure them on)")
+                return tuple(m.placements)
+            from quant.zoo import prepare_model
+            prep = prepare_model(model, 8, prune=True, weights=weights, images=KEEP_CALIB_IMAGES, data=data)
+            return measured_keep_ratios(prep.quant, prep.images)
     if model == "digits" and weights is None:
         from quant.checkpoint import load_model
         from quant.digits import load_split
@@ -274,7 +280,7 @@ def measured_keep_ratios(model, images) -> tuple[SelectorPlacement, ...]:
         keep = min(prev, max(1.0 / n, (mean[p.block] - 2) / n))
         out.append(SelectorPlacement(p.block, round(float(keep), 4)))
         prev = keep
-    _log("  selectors' keep rates measured on " + f"{len(images)} training images: "
+    _log("  selectors' keep rates measured on " + f"{len(images)} calibration images: "
          + ", ".join(f"block {p.block} {p.keep_ratio:g} (trained for {q.keep_ratio:g})" for p, q in zip(out, model.placements)))
     return tuple(out)
 

@@ -128,3 +128,28 @@ def test_train_on_a_folder_writes_resumable_checkpoints(tmp_path, capsys):
     assert rc == 1 and "--data is required" in err
     rc, _, err = run(capsys, *argv, "--device", "tpu")
     assert rc == 1 and "--device must be auto, cpu or cuda" in err
+
+
+def test_generate_prune_measures_a_checkpoints_keep_rates_on_the_folder(tmp_path, capsys):
+    """A user checkpoint with selectors: with --data the expected case uses the keep rates its selectors
+    have on the folder's images; without, the ratios it was trained for (and generate says which)."""
+    import torch
+    import yaml
+
+    from quant.checkpoint import save_model
+    from quant.spec import SelectorPlacement, resolve_spec
+    from quant.vit import build_vit
+    root = write_digits(tmp_path / "d", per_class=4)
+    spec_file = tmp_path / "tiny.yaml"
+    spec_file.write_text("img_size: 8\nin_chans: 1\npatch_size: 2\nembed_dim: 16\ndepth: 3\nnum_heads: 2\n"
+                         "mlp_ratio: 2\nnum_classes: 3\n")
+    spec = resolve_spec(str(spec_file))
+    m = build_vit(spec, (SelectorPlacement(1, 0.5),), seed=0)
+    save_model(m, tmp_path / "sel.pt")
+    for flags, words in (([], "the checkpoint's trained ratios"), (["--data", str(root)], "measured on 12 calibration")):
+        out = tmp_path / ("p" + str(len(flags)))
+        rc, _, err = run(capsys, "generate", "--model", str(spec_file), "--weights", str(tmp_path / "sel.pt"), "--prune",
+                         "--fps", "100", "--images", "1", "-o", str(out), *flags)
+        assert rc == 0 and words in err, err
+        keep = yaml.safe_load((out / "design.yaml").read_text())["selectors"][0]["keep_ratio"]
+        assert (keep == 0.5) == (not flags)
