@@ -95,6 +95,11 @@ i8_fill0:
     int fill_n = tile_items(st, 1);
     int per_tile = cmax(work, fill_n);
     int left = tiles > 1 ? per_tile : work;     // iterations of the current tile
+    // the next tile's fill and iterations are one of three invariants, picked by flags on a tile
+    // counter: no add / compare / max chain behind `ti == left` in the loop-carried path
+    const int fill_full = st.tile_items, fill_last = st.last_items;
+    const int left_full = cmax(work, fill_full), left_last = cmax(work, fill_last);
+    int after = tiles - 1;                      // tiles after the current one
     fp = 0;
     fk = 0;
     prev = 0;
@@ -187,11 +192,14 @@ i8_tiles_rows_k:
                     group_write<typename C::GS, C::I8_PE>(S, 0, t * PE, yw);
             }
         }
+        // the tile after the one that starts next: a full one, the last one, or none
+        const bool next_full = after > 2, next_last = after == 2;
         if (tile_advance(t, r, j, ti, front, fi, ks_n, left, tiles)) {
             fp = 0;
             fk = 0;
-            fill_n = tile_items(st, t + 1);
-            left = cmax(work, fill_n);
+            after--;
+            fill_n = next_full ? fill_full : (next_last ? fill_last : 0);
+            left = next_full ? left_full : (next_last ? left_last : work);
             swap_consts<C::I8_PE>(m_front, b_front, m_back, b_back);
         }
     }
