@@ -11,7 +11,6 @@ fixes their blocks, and the design's selector list must agree with it.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import sys
 import time
@@ -23,6 +22,7 @@ from hlsgen.design import DesignPoint, load_design, load_info
 from hlsgen.emit import DEFAULT_TRACE_MB, Project, build_project
 from hlsgen.ops_resources import KEYS
 from hlsgen.outdir import check_output_dir, write_project
+from quant.accuracy_key import file_sha256
 from quant.errors import UserError
 from quant.spec import PRESETS, SelectorPlacement, default_selectors, resolve_spec
 
@@ -177,19 +177,11 @@ def _budget_warnings(design: DesignPoint, design_path, allow: bool) -> list[str]
     return [f"over budget (--allow-over-budget): {text}; Vitis may fail to place or route it"]
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def provenance(weights: str | None, builtin_digits: bool, calibration: str, test_images: str) -> dict:
     """What the project is built from: the weights (file name and sha256, no path), what the
     activation scales were calibrated on, and what the test images are."""
     if weights is not None:
-        w: dict | str = {"file": Path(weights).name, "sha256": _sha256_file(Path(weights))}
+        w: dict | str = {"file": Path(weights).name, "sha256": file_sha256(weights)}
     elif builtin_digits:
         w = "shipped digits checkpoints"
     else:
@@ -208,7 +200,7 @@ def _recorded_weights(design_path: str, weights: str | None) -> str | None:
         if weights is None:
             raise GenerateError(f"the design file {design_path} was generated from weights {name} (sha256 "
                                 f"{str(digest)[:12]}...): pass --weights {name} to rebuild it")
-        got = _sha256_file(Path(weights)) if Path(weights).is_file() else None
+        got = file_sha256(weights) if Path(weights).is_file() else None
         if got is not None and got != digest:
             raise GenerateError(f"--weights {weights} (sha256 {got[:12]}...) is not the checkpoint the design file "
                                 f"{design_path} was generated from ({name}, sha256 {str(digest)[:12]}...); remove "
