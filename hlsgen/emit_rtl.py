@@ -293,9 +293,6 @@ def config(design, im, lw) -> dict:
     if design.board.memory.axi_width_bits != TWIN_AXI_BITS:
         raise RtlEmitError(f"board '{design.board.name}' has {design.board.memory.axi_width_bits}-bit AXI masters; "
                            f"the twin's DMAs, realigner and harness are {TWIN_AXI_BITS} bits wide")
-    if (s.patch_size * s.img_size) % 32 and 32 % (s.patch_size * s.img_size):
-        raise RtlEmitError(f"image rows of {s.img_size} bytes x patch {s.patch_size}: strips must divide or "
-                           "be a multiple of the 32-byte AXI word")
     if (s.patch_size ** 2) % par.i8_simd:
         raise RtlEmitError("i8_simd must divide patch_size^2 (one channel per int8 step)")
     secs = [x for x in lw.sections if x.kind in ("binary", "int8")]

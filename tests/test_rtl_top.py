@@ -162,3 +162,13 @@ def test_deit_tiny_block_real_shapes(tmp_path_factory):
     n = struct.unpack("<I", (proj / "rtl" / "block_expected.bin").read_bytes()[8:12])[0]
     assert n == 1
     assert np.isfinite(lv.cycles_per_s)
+
+
+@pytest.mark.slow
+def test_fmnist_model_level_28_byte_rows(tmp_path_factory):
+    """fmnist's 28 x 28 image: 112-byte patch strips that straddle the 32-byte AXI beats (a beat is
+    written into each strip it covers): bit-exact at the model level, cycles within 5% per op type."""
+    proj = _generate(tmp_path_factory.mktemp("rtl") / "fmnist", "fmnist", 2)
+    lv = run_top_level(proj, "model", images=2)
+    assert lv.bit_exact, lv.first_mismatch
+    _check_cycles(lv)

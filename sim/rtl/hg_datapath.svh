@@ -63,7 +63,9 @@ hg_rdma #(.DW(256)) u_rdi (
 
 // ---------------- preload: image -> image RAM strips, class row -> X[0] ----------------
 localparam int SB = P * IMG;                           // strip bytes
-localparam int SPB = (SB >= 32) ? 1 : 32 / SB;         // strips per beat
+// A beat's bytes land in every strip they cover, one strip per cycle (a beat covers at most
+// 32 / SB + 1 strips; one when SB is a multiple of 32 and the image is aligned).
+localparam int SPB = (SB >= 32) ? 2 : 32 / SB + 1;
 localparam int SBB = SB * 8;
 logic        pre_busy, pre_img, pre_cls, pre_done;
 logic [23:0] ibyte;                                    // image bytes written
@@ -73,19 +75,25 @@ logic        img_we;
 logic [$clog2(C*IMG/P)-1:0] img_wa;
 logic [SB-1:0]   img_wen;
 logic [SB*8-1:0] img_wd;
+int          ibase, istrip, ilast, ioff;               // beat byte 0's image byte; strip now / last; offset
+logic [63:0] ibmask;
 always_comb begin
+    ibase  = int'(ibyte) - int'(ib_lo);
+    istrip = int'(ibyte) / SB + int'(isub);
+    ilast  = (ibase + int'(ib_hi) - 1) / SB;
+    ioff   = ibase - istrip * SB;                      // < 0: the beat started in an earlier strip
+    ibmask = ((64'd1 << ib_hi) - 64'd1) & ~((64'd1 << ib_lo) - 64'd1);
     img_we = pre_busy && ib_valid;
-    if (SB >= 32) begin                    // one strip slot of 32 bytes: replicate the beat, enable the slot
-        img_wa  = int'(ibyte) / SB;
-        img_wd  = {(SB >= 32 ? SB / 32 : 1){ib_data}};
-        img_wen = SB'((64'd1 << ib_hi) - 64'd1) << ((int'(ibyte) % SB) / 32 * 32);
-    end else begin                         // several strips per beat, one per cycle
-        img_wa  = (int'(ibyte) + int'(isub) * SB) / SB;
-        img_wd  = SBB'(ib_data >> (int'(isub) * SB * 8));
-        img_wen = '1;
+    img_wa = ($clog2(C*IMG/P))'(istrip);
+    if (ioff >= 0) begin
+        img_wd  = SBB'({{SBB{1'b0}}, ib_data} << (ioff * 8));
+        img_wen = SB'({{SB{1'b0}}, ibmask} << ioff);
+    end else begin
+        img_wd  = SBB'(ib_data >> (-ioff * 8));
+        img_wen = SB'(ibmask >> -ioff);
     end
 end
-assign ib_ready = pre_busy && (SPB == 1 || int'(isub) == SPB - 1);
+assign ib_ready = pre_busy && istrip >= ilast;
 always_ff @(posedge clk) begin
     pre_done <= 1'b0;
     if (rst) begin
