@@ -69,22 +69,24 @@ def mean_tokens(x, n: int, mean: MeanInt) -> np.ndarray:
 
 
 def split_heads(x, heads: int) -> np.ndarray:
-    """[N, H*d] -> [H, N, d]"""
-    n, c = x.shape
-    return x.reshape(n, heads, c // heads).transpose(1, 0, 2)
+    """[..., N, H*d] -> [..., H, N, d]"""
+    *lead, n, c = x.shape
+    return np.swapaxes(x.reshape(*lead, n, heads, c // heads), -3, -2)
 
 
 def merge_heads(x) -> np.ndarray:
-    h, n, d = x.shape
-    return x.transpose(1, 0, 2).reshape(n, h * d)
+    """[..., H, N, d] -> [..., N, H*d]"""
+    *lead, h, n, d = x.shape
+    return np.swapaxes(x, -3, -2).reshape(*lead, n, h * d)
 
 
 def encoder_block(x, blk: BlockInt, trace: dict | None = None, prefix: str = "") -> np.ndarray:
-    D = x.shape[1]
+    """x [N, D] (or a batch [B, N, D]: every op works on the last axes, row by row)."""
+    D = x.shape[-1]
     t = trace if trace is not None else {}
     a = t[prefix + "ln1"] = layernorm(x, blk.ln1)
     qkv = t[prefix + "qkv"] = linear_binary(a, blk.qkv)
-    q, k, v = (split_heads(qkv[:, i * D:(i + 1) * D], blk.heads) for i in range(3))
+    q, k, v = (split_heads(qkv[..., i * D:(i + 1) * D], blk.heads) for i in range(3))
     s = t[prefix + "attn_qk"] = attn_qk(q, k, blk.qk_rq)
     p = t[prefix + "softmax"] = softmax(s, blk.softmax)
     o = t[prefix + "attn_av"] = merge_heads(attn_av(p, v, blk.av_rq))
@@ -133,12 +135,15 @@ def token_select(x, sel: SelectorInt) -> Selection:
 
 
 def patch_embed(pixels, im: IntModel) -> np.ndarray:
-    """int8 image codes [C, H, W] -> int16 token list [N, D] (class token first)."""
+    """int8 image codes [C, H, W] -> int16 token list [N, D] (class token first); or [B, C, H, W]
+    -> [B, N, D]."""
     s = im.spec
     c, g, p = s.in_chans, s.grid, s.patch_size
-    patches = pixels.reshape(c, g, p, g, p).transpose(1, 3, 0, 2, 4).reshape(g * g, c * p * p)
+    *lead, _, _, _ = pixels.shape
+    patches = pixels.reshape(*lead, c, g, p, g, p)
+    patches = np.moveaxis(patches, (-4, -2, -5, -3, -1), (-5, -4, -3, -2, -1)).reshape(*lead, g * g, c * p * p)
     x = residual_add(linear_int8(patches, im.patch), im.pos[1:])
-    return np.concatenate([im.pos[:1], x])
+    return np.concatenate([np.broadcast_to(im.pos[:1], (*lead, 1, x.shape[-1])), x], axis=-2)
 
 
 @dataclass
@@ -171,12 +176,45 @@ def run_golden(im: IntModel, pixels, keep_trace: bool = False) -> GoldenResult:
     return GoldenResult(logits, counts, trace or {})
 
 
+GOLDEN_CHUNK = 128   # images run through a block together (numpy per call overhead vs memory)
+
+
 def run_golden_batch(im: IntModel, images) -> tuple[np.ndarray, list[list[int]]]:
-    """Float images [B, C, H, W] -> (logit codes [B, classes], token counts per image)."""
+    """Float images [B, C, H, W] -> (logit codes [B, classes], token counts per image): run_golden's
+    arithmetic on chunks of images at once (images with the same token count share each op)."""
     from quant.progress import progress
-    codes = im.quantize_input(images)
-    results = [run_golden(im, c) for c in progress(codes, desc="golden model")]
-    return np.stack([r.logits for r in results]), [r.tokens_per_block for r in results]
+    codes = as_int(im.quantize_input(images))
+    logits, counts = [], []
+    bar = progress(range(len(codes)), desc="golden model")
+    for start in range(0, len(codes), GOLDEN_CHUNK):
+        lg, ct = _golden_chunk(im, codes[start:start + GOLDEN_CHUNK])
+        logits.append(lg)
+        counts += ct
+        if hasattr(bar, "update"):
+            bar.update(len(lg))
+    if hasattr(bar, "close"):
+        bar.close()
+    classes = im.spec.num_classes
+    return (np.concatenate(logits) if logits else np.zeros((0, classes), dtype=INT)), counts
+
+
+def _golden_chunk(im: IntModel, codes) -> tuple[np.ndarray, list[list[int]]]:
+    tokens = list(patch_embed(codes, im))             # one [N, D] token list per image
+    counts: list[list[int]] = [[] for _ in tokens]
+    for i, blk in enumerate(im.blocks):
+        if i in im.selectors:
+            tokens = [token_select(x, im.selectors[i]).tokens for x in tokens]
+        for j, x in enumerate(tokens):
+            counts[j].append(x.shape[0])
+        groups: dict[int, list[int]] = {}
+        for j, x in enumerate(tokens):
+            groups.setdefault(x.shape[0], []).append(j)
+        for idx in groups.values():
+            out = encoder_block(np.stack([tokens[j] for j in idx]), blk)
+            for j, y in zip(idx, out):
+                tokens[j] = y
+    cls = np.stack([x[:1] for x in tokens])
+    return linear_int8(layernorm(cls, im.norm), im.head)[:, 0], counts
 
 
 __all__ = ["linear_binary", "linear_int8", "layernorm", "attn_qk", "softmax", "attn_av", "gelu",

@@ -61,6 +61,10 @@ def exact_matmul(a, b) -> np.ndarray:
     bound = int(np.abs(a).max(initial=0)) * int(np.abs(b).max(initial=0)) * k
     if bound >= 1 << 53:
         return np.matmul(a, b)  # slow but exact fallback
+    if a.ndim > 2 and b.ndim == 2:
+        # one GEMM for a batch of token lists (numpy's stacked matmul is far slower here)
+        flat = np.matmul(a.reshape(-1, k).astype(np.float64), b.astype(np.float64))
+        return np.rint(flat).astype(INT).reshape(*a.shape[:-1], b.shape[-1])
     return np.rint(np.matmul(a.astype(np.float64), b.astype(np.float64))).astype(INT)
 
 

@@ -102,3 +102,26 @@ def test_golden_token_counts_match_fakequant_selection():
     golden_counts = [c[-1] for c in counts]
     agree = np.mean(np.array(torch_counts) == np.array(golden_counts))
     assert agree >= 0.5, (torch_counts, golden_counts)
+
+
+SCORE_BIAS = 0.0
+
+
+def test_batched_golden_equals_image_by_image():
+    """run_golden_batch runs chunks of images through each op at once (grouped by token count after
+    a selector): the same codes and token counts as run_golden on each image."""
+    spec = ViTSpec("t_batch", 8, 1, 2, 32, 4, 2, 2.0, 10)
+    model = build_vit(spec, (SelectorPlacement(1, 0.5), SelectorPlacement(2, 0.5)), seed=3)
+    for s in model.selectors.values():
+        s.score.bias.data.fill_(SCORE_BIAS)        # images keep different numbers of tokens
+    model.set_quant(6)
+    model.set_weight_mode(binary=True)
+    g = torch.Generator().manual_seed(5)
+    model.calibrate(torch.randn(16, 1, 8, 8, generator=g))
+    im = export_int_model(model.eval())
+    images = torch.randn(40, 1, 8, 8, generator=g).numpy()
+    codes, counts = golden.run_golden_batch(im, images)
+    one = [golden.run_golden(im, c) for c in im.quantize_input(images)]
+    assert len({tuple(c) for c in counts}) > 1
+    assert counts == [r.tokens_per_block for r in one]
+    assert np.array_equal(codes, np.stack([r.logits for r in one]))
