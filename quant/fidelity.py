@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from quant import saturation
 from quant.golden import run_golden_batch
 from quant.intmodel import export_int_model
 from quant.zoo import Prepared
@@ -27,6 +28,9 @@ class Agreement:
     top1_agreement: float
     max_abs_logit_err: float
     cosine: float
+
+
+SATURATION_TOP = 5      # layers listed by evaluate (all of them are in --json)
 
 
 def compare(logits: np.ndarray, ref: np.ndarray) -> Agreement:
@@ -52,7 +56,8 @@ def evaluate(p: Prepared, model_name: str, bits: int, pruned: bool) -> dict:
     t1 = time.time()
     im = export_int_model(p.quant)
     t2 = time.time()
-    codes, counts = run_golden_batch(im, p.images.numpy())
+    with saturation.counting() as sat:
+        codes, counts = run_golden_batch(im, p.images.numpy())
     golden = codes.astype(np.float64) * im.logit_scale
     t3 = time.time()
     _log(f"  float + fake-quant {t1 - t0:.1f}s, export {t2 - t1:.1f}s, golden {t3 - t2:.1f}s "
@@ -76,6 +81,8 @@ def evaluate(p: Prepared, model_name: str, bits: int, pruned: bool) -> dict:
         "vs_float": asdict(compare(golden, float_logits)),
         "vs_fakequant": asdict(compare(golden, fq_logits)),
         "fakequant_vs_float": asdict(compare(fq_logits, float_logits)),
+        "saturation": {"top": [{"layer": k, **v} for k, v in sat.top(SATURATION_TOP)],
+                       "by_kind": sat.by_kind(), "by_layer": sat.by_layer()},
         "seconds": round(t3 - t0, 2),
     }
 
@@ -119,4 +126,16 @@ def format_report(r: dict) -> str:
     if r["pruned"]:
         lines.append(f"tokens per block (mean): {' '.join(f'{v:.1f}' for v in r['tokens_per_block_mean'])}"
                      f"   (mean {r['kept_tokens_mean']:.2f} of {r['num_tokens']})")
-    return "\n".join(lines)
+    return "\n".join(lines + saturation_lines(r.get("saturation")))
+
+
+def saturation_lines(sat: dict | None) -> list[str]:
+    """The quantizers that clipped most (golden model), or that none did."""
+    if not sat:
+        return []
+    total = sum(v["clipped"] for v in sat["by_kind"].values())
+    if not total:
+        return ["", "saturation: no quantizer clipped a value"]
+    lines = ["", f"saturation: {total:,} values clipped; worst layers (clipped / values):"]
+    lines += [f"  {t['layer']:24}{t['clipped']:>12,} / {t['values']:<12,}{t['rate']:>9.3%}" for t in sat["top"]]
+    return lines

@@ -23,6 +23,7 @@ import numpy as np
 
 from quant.intmodel import (RES_BITS, BlockInt, IntModel, LayerNormInt, LinearInt, MeanInt, Requant,
                             SelectorInt)
+from quant import saturation
 from quant.intops import INT, as_int, exact_matmul, round_shift, saturate
 from quant.nonlinear import gelu_int, layernorm_int, softmax_int
 
@@ -80,24 +81,30 @@ def merge_heads(x) -> np.ndarray:
     return np.swapaxes(x, -3, -2).reshape(*lead, n, h * d)
 
 
+def _op(t: dict, name: str, fn, *args) -> np.ndarray:
+    """fn(*args), traced as t[name]; its saturations count for `name` (quant.saturation)."""
+    with saturation.layer(name):
+        y = t[name] = fn(*args)
+    return y
+
+
 def encoder_block(x, blk: BlockInt, trace: dict | None = None, prefix: str = "") -> np.ndarray:
     """x [N, D] (or a batch [B, N, D]: every op works on the last axes, row by row)."""
     D = x.shape[-1]
     t = trace if trace is not None else {}
-    a = t[prefix + "ln1"] = layernorm(x, blk.ln1)
-    qkv = t[prefix + "qkv"] = linear_binary(a, blk.qkv)
+    a = _op(t, prefix + "ln1", layernorm, x, blk.ln1)
+    qkv = _op(t, prefix + "qkv", linear_binary, a, blk.qkv)
     q, k, v = (split_heads(qkv[..., i * D:(i + 1) * D], blk.heads) for i in range(3))
-    s = t[prefix + "attn_qk"] = attn_qk(q, k, blk.qk_rq)
-    p = t[prefix + "softmax"] = softmax(s, blk.softmax)
-    o = t[prefix + "attn_av"] = merge_heads(attn_av(p, v, blk.av_rq))
-    y = t[prefix + "proj"] = linear_binary(o, blk.proj)
-    x = t[prefix + "residual1"] = residual_add(x, y)
-    a = t[prefix + "ln2"] = layernorm(x, blk.ln2)
-    h = t[prefix + "fc1"] = linear_binary(a, blk.fc1)
-    g = t[prefix + "gelu"] = gelu(h, blk.gelu, blk.gelu_rq)
-    y = t[prefix + "fc2"] = linear_binary(g, blk.fc2)
-    x = t[prefix + "residual2"] = residual_add(x, y)
-    return x
+    s = _op(t, prefix + "attn_qk", attn_qk, q, k, blk.qk_rq)
+    p = _op(t, prefix + "softmax", softmax, s, blk.softmax)
+    o = _op(t, prefix + "attn_av", lambda: merge_heads(attn_av(p, v, blk.av_rq)))
+    y = _op(t, prefix + "proj", linear_binary, o, blk.proj)
+    x = _op(t, prefix + "residual1", residual_add, x, y)
+    a = _op(t, prefix + "ln2", layernorm, x, blk.ln2)
+    h = _op(t, prefix + "fc1", linear_binary, a, blk.fc1)
+    g = _op(t, prefix + "gelu", gelu, h, blk.gelu, blk.gelu_rq)
+    y = _op(t, prefix + "fc2", linear_binary, g, blk.fc2)
+    return _op(t, prefix + "residual2", residual_add, x, y)
 
 
 @dataclass
@@ -183,7 +190,8 @@ def run_golden_batch(im: IntModel, images) -> tuple[np.ndarray, list[list[int]]]
     """Float images [B, C, H, W] -> (logit codes [B, classes], token counts per image): run_golden's
     arithmetic on chunks of images at once (images with the same token count share each op)."""
     from quant.progress import progress
-    codes = as_int(im.quantize_input(images))
+    with saturation.layer("input"):
+        codes = as_int(im.quantize_input(images))
     logits, counts = [], []
     bar = progress(range(len(codes)), desc="golden model")
     for start in range(0, len(codes), GOLDEN_CHUNK):
@@ -199,22 +207,25 @@ def run_golden_batch(im: IntModel, images) -> tuple[np.ndarray, list[list[int]]]
 
 
 def _golden_chunk(im: IntModel, codes) -> tuple[np.ndarray, list[list[int]]]:
-    tokens = list(patch_embed(codes, im))             # one [N, D] token list per image
+    with saturation.layer("patch_embed"):
+        tokens = list(patch_embed(codes, im))         # one [N, D] token list per image
     counts: list[list[int]] = [[] for _ in tokens]
     for i, blk in enumerate(im.blocks):
         if i in im.selectors:
-            tokens = [token_select(x, im.selectors[i]).tokens for x in tokens]
+            with saturation.layer(f"blocks.{i}.selector"):
+                tokens = [token_select(x, im.selectors[i]).tokens for x in tokens]
         for j, x in enumerate(tokens):
             counts[j].append(x.shape[0])
         groups: dict[int, list[int]] = {}
         for j, x in enumerate(tokens):
             groups.setdefault(x.shape[0], []).append(j)
         for idx in groups.values():
-            out = encoder_block(np.stack([tokens[j] for j in idx]), blk)
+            out = encoder_block(np.stack([tokens[j] for j in idx]), blk, prefix=f"blocks.{i}.")
             for j, y in zip(idx, out):
                 tokens[j] = y
     cls = np.stack([x[:1] for x in tokens])
-    return linear_int8(layernorm(cls, im.norm), im.head)[:, 0], counts
+    t: dict = {}
+    return _op(t, "head", linear_int8, _op(t, "norm", layernorm, cls, im.norm), im.head)[:, 0], counts
 
 
 __all__ = ["linear_binary", "linear_int8", "layernorm", "attn_qk", "softmax", "attn_av", "gelu",

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from quant.fakequant import ActQuant
+from quant import saturation
 from quant.intops import INT, exact_matmul, requantize
 from quant.nonlinear import (GeluParams, LayerNormParams, SoftmaxParams, fit_gelu, fit_layernorm,
                              fit_softmax)
@@ -155,8 +156,9 @@ class IntModel:
 
     def quantize_input(self, images) -> np.ndarray:
         """Float images [B, C, H, W] -> int8 codes, as the in_q fake-quant point does."""
-        x = np.asarray(images, dtype=np.float64) / self.in_scale
-        return np.clip(np.floor(x + 0.5), -128, 127).astype(INT)
+        x = np.floor(np.asarray(images, dtype=np.float64) / self.in_scale + 0.5)
+        saturation.record(x, -128, 127)
+        return np.clip(x, -128, 127).astype(INT)
 
 
 # ---- export ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from quant import saturation
+
 INT = np.int64
 
 
@@ -24,7 +26,9 @@ def int_range(bits: int, signed: bool) -> tuple[int, int]:
 
 def saturate(x, bits: int, signed: bool = True) -> np.ndarray:
     lo, hi = int_range(bits, signed)
-    return np.clip(as_int(x), lo, hi)
+    x = as_int(x)
+    saturation.record(x, lo, hi)
+    return np.clip(x, lo, hi)
 
 
 def round_shift(x, shift: int) -> np.ndarray:

@@ -104,24 +104,44 @@ def test_golden_token_counts_match_fakequant_selection():
     assert agree >= 0.5, (torch_counts, golden_counts)
 
 
-SCORE_BIAS = 0.0
+def _tiny_int_model(depth: int, bits: int, selectors=(), seed: int = 0, images: int = 8):
+    """(IntModel, float images) of a calibrated 8 x 8 model with seeded weights."""
+    model = build_vit(ViTSpec("t_tiny", 8, 1, 2, 32, depth, 2, 2.0, 10), tuple(selectors), seed=seed)
+    for s in model.selectors.values():
+        s.score.bias.data.fill_(0.0)            # with these weights, images keep different token counts
+    model.set_quant(bits)
+    model.set_weight_mode(binary=True)
+    g = torch.Generator().manual_seed(seed + 2)
+    model.calibrate(torch.randn(16, 1, 8, 8, generator=g))
+    return export_int_model(model.eval()), torch.randn(images, 1, 8, 8, generator=g).numpy()
 
 
 def test_batched_golden_equals_image_by_image():
     """run_golden_batch runs chunks of images through each op at once (grouped by token count after
     a selector): the same codes and token counts as run_golden on each image."""
-    spec = ViTSpec("t_batch", 8, 1, 2, 32, 4, 2, 2.0, 10)
-    model = build_vit(spec, (SelectorPlacement(1, 0.5), SelectorPlacement(2, 0.5)), seed=3)
-    for s in model.selectors.values():
-        s.score.bias.data.fill_(SCORE_BIAS)        # images keep different numbers of tokens
-    model.set_quant(6)
-    model.set_weight_mode(binary=True)
-    g = torch.Generator().manual_seed(5)
-    model.calibrate(torch.randn(16, 1, 8, 8, generator=g))
-    im = export_int_model(model.eval())
-    images = torch.randn(40, 1, 8, 8, generator=g).numpy()
+    im, images = _tiny_int_model(4, 6, (SelectorPlacement(1, 0.5), SelectorPlacement(2, 0.5)), seed=3, images=40)
     codes, counts = golden.run_golden_batch(im, images)
     one = [golden.run_golden(im, c) for c in im.quantize_input(images)]
     assert len({tuple(c) for c in counts}) > 1
     assert counts == [r.tokens_per_block for r in one]
     assert np.array_equal(codes, np.stack([r.logits for r in one]))
+
+
+def test_saturation_counters_name_the_layer_that_clips():
+    """A requantizer whose scale is 8x too small (planted in blocks.1.fc1) is among the top offenders
+    quant.saturation reports, with far more clipped values than the same model without it."""
+    import copy
+
+    from quant import saturation
+    im, images = _tiny_int_model(3, 8, seed=1)
+    with saturation.counting() as base:
+        golden.run_golden_batch(im, images)
+    bad = copy.deepcopy(im)
+    bad.blocks[1].fc1.rq.mult[...] *= 8               # the frozen dataclass's array, in place
+    with saturation.counting() as sat:
+        golden.run_golden_batch(bad, images)
+    top = dict(sat.top(2))            # fc1 and the GELU behind it (its input codes now run high)
+    assert "blocks.1.fc1" in top and top["blocks.1.fc1"]["rate"] > 0.1
+    assert base.by_layer()["blocks.1.fc1"]["rate"] < 0.05
+    assert set(sat.by_kind()) >= {"input", "patch_embed", "qkv", "softmax", "gelu", "residual2", "head"}
+    assert saturation._active is None                      # off again outside the block
