@@ -1,0 +1,138 @@
+"""Where activation quantization loses a ViT with the pathologies of real pretrained weights (issue
+11 section 5, "measure, report, then choose"): a seeded 197-token model given the features that hurt
+(outlier residual channels 60x the median, LayerNorm gammas of 12 on some channels, peaky attention),
+quantized with float weights (only the activations are quantized), one quantizer group at a time
+and all together, at 8 and 6 bits: cosine of the logits to the float model, top-1 agreement, and
+how much of the attention probabilities' mass rounds to zero.
+
+    python bench/bench_act_quant.py [--images 32] [--out bench/results/act_quant.json]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from quant.fakequant import ActQuant  # noqa: E402
+from quant.spec import ViTSpec  # noqa: E402
+from quant.vit import build_vit  # noqa: E402
+
+SPEC = ViTSpec("pathological", 112, 3, 8, 192, 4, 3, 4.0, 100)    # 14 x 14 patches + cls = 197 tokens
+GROUPS = {
+    "input pixels": ("in_q",), "LayerNorm outputs": ("ln1_q", "ln2_q", "norm_q"), "q / k / v": ("q_q", "k_q", "v_q"),
+    "attention scores": ("score_q",), "attention probabilities": ("prob_q",), "attention output": ("av_q",),
+    "GELU in / out": ("gelu_in_q", "gelu_out_q"), "int16 residual": ("res_q",), "logits": ("logit_q",),
+}
+OUTLIER_CHANNELS, OUTLIER_GAIN, GAMMA_CHANNELS, GAMMA = (7, 100), 60.0, 24, 12.0
+# wider than timm's 0.02 so attention is not uniform; at 0.08+ with these gammas the float model turns
+# chaotic (1e-3 of input noise moves its logits by > 0.5% cosine) and measures nothing
+QKV_STD = 0.05
+
+
+def pathological_model(seed: int = 0):
+    """Seeded weights with the three features: outlier residual channels (their proj / fc2 rows and
+    the position embedding scaled by OUTLIER_GAIN), LayerNorm gammas of GAMMA on GAMMA_CHANNELS
+    channels, and qkv weights wide enough that attention is peaky rather than uniform."""
+    m = build_vit(SPEC, seed=seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for blk in m.blocks:
+            blk.attn.qkv.weight.normal_(0, QKV_STD, generator=g)
+            for lin in (blk.attn.proj, blk.mlp.fc2):
+                lin.weight[list(OUTLIER_CHANNELS)] *= OUTLIER_GAIN
+            for ln in (blk.norm1, blk.norm2):
+                ln.weight[torch.randperm(SPEC.embed_dim, generator=g)[:GAMMA_CHANNELS]] = GAMMA
+        m.pos_embed[..., list(OUTLIER_CHANNELS)] *= OUTLIER_GAIN
+    return m.eval()
+
+
+def images(n: int, seed: int = 3) -> torch.Tensor:
+    """Smooth random images (noise, 4x upsampled), in the -1..1 range of a normalised photo."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, SPEC.in_chans, SPEC.img_size // 4, SPEC.img_size // 4, generator=g)
+    return torch.nn.functional.interpolate(x, scale_factor=4, mode="bilinear", align_corners=False).clamp(-2, 2)
+
+
+def only(model, names: tuple[str, ...] | None) -> None:
+    """Quantize only the ActQuant points whose attribute name is in `names` (None: all of them)."""
+    for full, mod in model.named_modules():
+        if isinstance(mod, ActQuant):
+            mod.mode = "quant" if names is None or full.rsplit(".", 1)[-1] in names else "off"
+
+
+def prob_underflow(model, x: torch.Tensor, bits: int) -> dict:
+    """Share of the float model's attention probabilities below half an LSB of 2^-bits, and the
+    share of each row's probability mass they hold (what rounding them to zero loses)."""
+    probs = []
+    hooks = [blk.attn.prob_q.register_forward_hook(lambda mod, inp, out: probs.append(inp[0].detach()))
+             for blk in model.blocks]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    p = torch.cat([t.flatten(0, -2) for t in probs])
+    small = p < 2.0 ** -(bits + 1)
+    return {"zero_fraction": float(small.float().mean()), "row_mass_lost": float((p * small).sum(-1).mean())}
+
+
+def measure(n_images: int) -> dict:
+    fmodel = pathological_model()
+    x = images(n_images)
+    with torch.no_grad():
+        ref = fmodel(x)
+    out: dict = {"spec": SPEC.to_dict(), "images": n_images, "bits": {}}
+    for bits in (8, 6):
+        q = copy.deepcopy(fmodel)
+        q.set_quant(bits)
+        q.set_weight_mode(binary=False)
+        q.calibrate(x)
+        rows = {}
+        for label, names in list(GROUPS.items()) + [("all together", None)]:
+            only(q, names)
+            with torch.no_grad():
+                y = q(x)
+            rows[label] = {"cosine": float(torch.nn.functional.cosine_similarity(y, ref, dim=-1).mean()),
+                           "top1_agreement": float((y.argmax(-1) == ref.argmax(-1)).float().mean())}
+        out["bits"][bits] = {"groups": rows, "probabilities": prob_underflow(fmodel, x, bits)}
+    return out
+
+
+def table(r: dict) -> str:
+    lines = ["| quantized | cosine 8-bit | top-1 agree 8-bit | cosine 6-bit | top-1 agree 6-bit |", "|---|---|---|---|---|"]
+    for label in r["bits"][8]["groups"]:
+        a, b = r["bits"][8]["groups"][label], r["bits"][6]["groups"][label]
+        lines.append(f"| {label} | {a['cosine']:.4f} | {a['top1_agreement']:.3f} | {b['cosine']:.4f} | "
+                     f"{b['top1_agreement']:.3f} |")
+    for bits in (8, 6):
+        p = r["bits"][bits]["probabilities"]
+        lines.append(f"\nattention probabilities below half an LSB at {bits} bits: {p['zero_fraction']:.1%} of them, "
+                     f"{p['row_mass_lost']:.1%} of each row's mass")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=32)
+    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "act_quant.json"))
+    args = ap.parse_args(argv)
+    torch.manual_seed(0)
+    r = measure(args.images)
+    text = table(r)
+    print(text)
+    out = Path(args.out)
+    out.write_text(json.dumps(r, indent=1, sort_keys=True) + "\n")
+    out.with_suffix(".md").write_text("## Activation quantization on a model with real weights' pathologies "
+                                      "(float weights)\n\n" + text + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
