@@ -209,32 +209,39 @@ class VisionTransformer(nn.Module):
         if self.selectors and self.training:
             return self._forward_masked(self.embed(img))
         if self.selectors:
-            # Each image keeps its own tokens, so a batch is ragged: run images one at a time.
-            outs = [self._forward_hard(img[b:b + 1]) for b in range(img.shape[0])]
-            return torch.cat([o[0] for o in outs]), {"tokens_per_block": [o[1] for o in outs]}
+            return self._forward_hard(img)
         x = self.embed(img)
         for blk in self.blocks:
             x = blk(x, self.res_q)
         return self.classify(x), {}
 
-    def _forward_hard(self, img: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
-        x, counts = self.embed(img), []
+    def _forward_hard(self, img: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """Eval with real token removal. Each image keeps its own tokens, so after a selector the
+        batch is ragged: images with the same token count run each block together."""
+        xs = list(self.embed(img).unbind(0))               # one [N, D] token list per image
+        counts: list[list[int]] = [[] for _ in xs]
         for i, blk in enumerate(self.blocks):
             if str(i) in self.selectors:
-                x = self._select_one(self.selectors[str(i)], x)
-                counts.append(x.shape[1])
-            x = blk(x, self.res_q)
-        return self.classify(x), counts
+                sel = self.selectors[str(i)]
+                for idx in _same_length(xs):
+                    group = torch.stack([xs[j] for j in idx])
+                    for j, x, sc in zip(idx, group, sel(group[:, 1:])):
+                        xs[j] = self._select_one(sel, x, sc)
+                for c, x in zip(counts, xs):
+                    c.append(x.shape[0])
+            for idx in _same_length(xs):
+                for j, y in zip(idx, blk(torch.stack([xs[j] for j in idx]), self.res_q).unbind(0)):
+                    xs[j] = y
+        return self.classify(torch.stack([x[:1] for x in xs])), {"tokens_per_block": counts}
 
-    def _select_one(self, sel: TokenSelector, x: torch.Tensor) -> torch.Tensor:
-        """Hard selection for one image: keep tokens with score > 0, fold the rest."""
-        scores = sel(x[:, 1:])[0]                     # [n]
+    def _select_one(self, sel: TokenSelector, x: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        """Hard selection for one image x [N, D] with its tokens' scores [N - 1]: keep tokens with
+        score > 0, fold the rest into the package token."""
         keep = scores > 0
-        kept = x[:, 1:][:, keep]
         if bool(keep.all()):
             return x
-        pkg = fold_into_package(sel, x[0, 1:][~keep], scores[~keep], self.res_q)
-        return torch.cat([x[:, :1], kept, pkg[None, None]], dim=1)
+        pkg = fold_into_package(sel, x[1:][~keep], scores[~keep], self.res_q)
+        return torch.cat([x[:1], x[1:][keep], pkg[None]], dim=0)
 
     def _forward_masked(self, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
         """Training: tokens stay in place, a mask removes them from attention; package tokens
@@ -257,6 +264,14 @@ class VisionTransformer(nn.Module):
                 ratios.append(keep[:, :n_patches].sum(1) / n_patches)
             x = blk(x, self.res_q, key_mask=mask > 0.5)
         return self.classify(x), {"keep_ratios": ratios}
+
+
+def _same_length(xs: list[torch.Tensor]) -> list[list[int]]:
+    """Indices of the token lists, grouped by length."""
+    groups: dict[int, list[int]] = {}
+    for j, x in enumerate(xs):
+        groups.setdefault(x.shape[0], []).append(j)
+    return list(groups.values())
 
 
 def build_vit(spec: ViTSpec, selectors: tuple[SelectorPlacement, ...] = (), seed: int = 0) -> VisionTransformer:
