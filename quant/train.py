@@ -44,8 +44,9 @@ def accuracy(model: VisionTransformer, x: torch.Tensor, y: torch.Tensor) -> floa
 
 
 def fit(model: VisionTransformer, data: Split, cfg: TrainConfig, label: str,
-        keep_targets: list[float] | None = None) -> float:
-    """AdamW with cosine decay; optional keep-ratio loss pulling each selector to its target."""
+        keep_targets: list[float] | None = None, measure_test: bool = True) -> float | None:
+    """AdamW with cosine decay; optional keep-ratio loss pulling each selector to its target.
+    Returns the test accuracy at the end (None with measure_test=False: a stage measured later)."""
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     # Selectors learn from scratch on top of a trained backbone: give them a larger step.
@@ -84,13 +85,14 @@ def fit(model: VisionTransformer, data: Split, cfg: TrainConfig, label: str,
         measure = (epoch + 1) % max(1, cfg.epochs // 5) == 0 or epoch + 1 == cfg.epochs
         # With selectors, inference runs image by image: measure accuracy at the end only.
         last = epoch + 1 == cfg.epochs
-        acc = accuracy(model, data.x_test, data.y_test) if measure and (last or not keep_targets) else None
+        acc = (accuracy(model, data.x_test, data.y_test)
+               if measure_test and measure and (last or not keep_targets) else None)
         keep = ""
         if keep_targets:
             keep = "  keep " + " ".join(f"{r.mean().item():.2f}" for r in stats["keep_ratios"])
         _log(f"  [{label}] epoch {epoch + 1}/{cfg.epochs}  loss {loss.item():.3f}"
              + (f"  test acc {acc:.4f}" if acc is not None else "") + f"{keep}  ({time.time() - t0:.0f}s)")
-    return accuracy(model, data.x_test, data.y_test)
+    return acc
 
 
 def train_float(model: VisionTransformer, data: Split, epochs: int = 120) -> float:
@@ -114,7 +116,8 @@ def train_selectors(model: VisionTransformer, data: Split, placements: tuple[Sel
     """HeatViT multi-stage: insert selectors one by one (shallow first), each stage fine-tuning
     the backbone and the new selector with a loss pulling every cumulative keep ratio to its target."""
     targets: list[float] = []
-    for stage, p in enumerate(sorted(placements, key=lambda p: p.block)):
+    ordered = sorted(placements, key=lambda p: p.block)
+    for stage, p in enumerate(ordered):
         # Earlier selectors are frozen: trained jointly, the classification loss drives them to
         # keep every token (their Gumbel-sigmoid saturates and stops learning) while the later
         # ones overshoot their targets.
@@ -124,8 +127,10 @@ def train_selectors(model: VisionTransformer, data: Split, placements: tuple[Sel
         targets.append(p.keep_ratio)
         if model.act_bits is not None:
             model.calibrate(data.x_train[:CALIB_SUBSET], masked=True)
+        # the test accuracy of the finished model only (image-by-image token removal is slow)
         fit(model, data, TrainConfig(epochs=epochs_per_stage, lr=5e-4, seed=10 + stage),
-            f"selector stage {stage + 1} (block {p.block}, keep {p.keep_ratio})", keep_targets=targets)
+            f"selector stage {stage + 1} (block {p.block}, keep {p.keep_ratio})", keep_targets=targets,
+            measure_test=False)
     if model.act_bits is not None:
         model.calibrate(data.x_train)
     return accuracy(model, data.x_test, data.y_test)
