@@ -9,13 +9,14 @@ def register(sub) -> None:
                        description="Compare the integer golden model with the PyTorch float model and the "
                                    "fake-quant model (same quantization, float arithmetic).")
     p.add_argument("--model", required=True,
-                   help="deit_tiny | deit_small | deit_base | digits | path to a spec .yaml")
+                   help="deit_tiny | deit_small | deit_base | digits | fmnist | path to a spec .yaml")
     p.add_argument("--weights", default=None, help="checkpoint (.pth or .safetensors); default: seeded weights "
-                                                   "(digits: the shipped trained checkpoints)")
+                                                   "(digits, fmnist: the shipped trained checkpoints)")
     p.add_argument("--bits", type=int, required=True, help="activation precision, 2..8")
     p.add_argument("--prune", action="store_true", help="insert HeatViT token selectors (default placement)")
     p.add_argument("--images", type=int, default=None,
-                   help="number of images (digits: test split, default all 450; --data: a fixed sample of N, "
+                   help="number of images (digits, fmnist: the first N of the test split, default all 450 / 10,000; "
+                        "--data: a fixed sample of N, "
                         "default all; others: random, default 8)")
     p.add_argument("--data", default=None,
                    help="a folder of your images, one subfolder per class (PNG/JPEG; classes.txt may map folder "

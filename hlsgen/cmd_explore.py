@@ -196,7 +196,7 @@ def register(subparsers) -> None:
         description="Search activation precision x engine parallelism (x token selectors with --prune) "
                     "against the board's cycle and resource model; pick the highest precision that meets "
                     "the target FPS. Exit 2 when no design meets it.")
-    p.add_argument("--model", required=True, help="preset name (deit_tiny, deit_small, deit_base, digits) or spec yaml")
+    p.add_argument("--model", required=True, help="preset name (deit_tiny, deit_small, deit_base, digits, fmnist) or spec yaml")
     p.add_argument("--board", default="zcu102", help="board name (boards/<name>/board.yaml) or a board yaml path")
     p.add_argument("--fps", required=True, help="target frames per second")
     p.add_argument("--bits", default=bits_default, help=f"allowed activation precisions (default {bits_default})")
@@ -212,7 +212,7 @@ def register(subparsers) -> None:
         "sweep", help="fastest design per activation precision: csv, markdown and plots",
         description="For every activation precision (and selector setting with --prune) find the fastest "
                     "design that fits; write sweep.csv, sweep.md, sweep.png and resources.png.")
-    s.add_argument("--model", required=True, help="preset name (deit_tiny, deit_small, deit_base, digits) or spec yaml")
+    s.add_argument("--model", required=True, help="preset name (deit_tiny, deit_small, deit_base, digits, fmnist) or spec yaml")
     s.add_argument("--board", default="zcu102", help="board name (boards/<name>/board.yaml) or a board yaml path")
     s.add_argument("--bits", default=bits_default, help=f"activation precisions to sweep (default {bits_default})")
     s.add_argument("--prune", action="store_true",

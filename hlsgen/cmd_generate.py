@@ -3,7 +3,7 @@
     hlsgen generate [--model M] [--board B] [--fps F] [--design design.yaml] [--weights CKPT]
                     [--prune] [--images N] [--trace-mb MB] -o DIR [--force]
 
-Defaults: deit_tiny, zcu102, 30 FPS. The model's weights: the shipped digits checkpoints, a user
+Defaults: deit_tiny, zcu102, 30 FPS. The model's weights: shipped checkpoints (digits, fmnist), a user
 checkpoint (--weights), or seeded weights (post-training quantization). Token selectors: with
 --prune (or a design that has them) the hardware gets the model's selectors; a trained checkpoint
 fixes their blocks, and the design's selector list must agree with it.
@@ -23,6 +23,7 @@ from hlsgen.emit import DEFAULT_TRACE_MB, Project, build_project
 from hlsgen.ops_resources import KEYS
 from hlsgen.outdir import check_output_dir, write_project
 from quant.accuracy_key import file_sha256
+from quant.builtin import builtin
 from quant.errors import UserError
 from quant.spec import PRESETS, SelectorPlacement, default_selectors, resolve_spec
 
@@ -55,7 +56,7 @@ def prepare(design: DesignPoint, model: str, weights: str | None, images: int | 
     (data: the user's image folder gives both the calibration and the test images)."""
     from quant.zoo import prepare_model, random_images
     blocks = [s.block for s in design.selectors]
-    trained = model == "digits" or weights is not None
+    trained = builtin(model) is not None or weights is not None
     prep = prepare_model(model, design.act_bits, prune=bool(blocks) and trained, weights=weights, images=images,
                          data=data)
     q = prep.quant
@@ -121,18 +122,19 @@ def generate(model: str | None = None, board: str | None = None, fps: float | No
     for w in warnings:
         _log(f"warning: {w}")
     if images is None:
-        images = None if model_name == "digits" and weights is None else 1
+        b = builtin(model_name) if weights is None else None
+        images = b.project_images if b is not None else 1
     _log("  [1/3] calibrated model and test images")
     prep = prepare(design, model_name, weights, images, data)
     from quant.intmodel import export_int_model
     im = export_int_model(prep.quant)
     codes = im.quantize_input(prep.images.numpy())
-    builtin_digits = model_name == "digits" and weights is None
-    source = prep.data or ("the digits test split" if builtin_digits else "random images, seed 2")
+    shipped = builtin(model_name) if weights is None else None
+    source = prep.data or (f"the {shipped.test_split}" if shipped is not None else "random images, seed 2")
     t2 = time.time()
     _log(f"  [2/3] golden model on {len(codes)} image(s), HLS sources and RTL twin")
     project = build_project(im, design, codes, trace_mb=trace_mb, extra_predicted=extra, image_source=source,
-                            provenance=provenance(weights, builtin_digits, prep.calibration, source), warnings=warnings)
+                            provenance=provenance(weights, shipped, prep.calibration, source), warnings=warnings)
     _log("  [3/3] hlsgen check of the emitted C++, then writing the project")
     check_generated(project, design)
     t3 = time.time()
@@ -177,13 +179,13 @@ def _budget_warnings(design: DesignPoint, design_path, allow: bool) -> list[str]
     return [f"over budget (--allow-over-budget): {text}; Vitis may fail to place or route it"]
 
 
-def provenance(weights: str | None, builtin_digits: bool, calibration: str, test_images: str) -> dict:
+def provenance(weights: str | None, shipped, calibration: str, test_images: str) -> dict:
     """What the project is built from: the weights (file name and sha256, no path), what the
     activation scales were calibrated on, and what the test images are."""
     if weights is not None:
         w: dict | str = {"file": Path(weights).name, "sha256": file_sha256(weights)}
-    elif builtin_digits:
-        w = "shipped digits checkpoints"
+    elif shipped is not None:
+        w = f"shipped {shipped.name} checkpoints"
     else:
         w = "seeded initialisation (seed 0)"
     return {"weights": w, "calibration": calibration, "test_images": test_images}
@@ -240,16 +242,15 @@ def _model_selectors(model: str, spec, weights: str | None, data: str | None = N
             from quant.zoo import prepare_model
             prep = prepare_model(model, 8, prune=True, weights=weights, images=KEEP_CALIB_IMAGES, data=data)
             return measured_keep_ratios(prep.quant, prep.images)
-    if model == "digits" and weights is None:
+    if builtin(model) is not None and weights is None:
         from quant.checkpoint import load_model
-        from quant.digits import load_split
-        from quant.zoo import digits_checkpoint
+        from quant.zoo import shipped_checkpoint
         for bits in (8, 6):
             try:
-                m, _ = load_model(digits_checkpoint(bits, True, train_if_missing=False))
+                m, _ = load_model(shipped_checkpoint(model, bits, True, train_if_missing=False))
             except UserError:
                 continue
-            return measured_keep_ratios(m, load_split().x_train[:KEEP_CALIB_IMAGES])
+            return measured_keep_ratios(m, builtin(model).load().x_train[:KEEP_CALIB_IMAGES])
     return default_selectors(spec.depth)
 
 
@@ -309,16 +310,16 @@ def register(sub) -> None:
                        description="Explore a design for the target FPS (or read --design) and write a complete "
                                    "Vitis/Vivado HLS project with test vectors from the integer golden model.")
     p.add_argument("--model", default=None,
-                   help="preset (deit_tiny, deit_small, deit_base, digits) or spec yaml (default deit_tiny)")
+                   help="preset (deit_tiny, deit_small, deit_base, digits, fmnist) or spec yaml (default deit_tiny)")
     p.add_argument("--board", default=None, help="board name or yaml (default zcu102)")
     p.add_argument("--fps", default=None, help="target frames per second (default 30)")
     p.add_argument("--design", default=None, help="a design yaml (from `hlsgen explore -o`) instead of exploring")
-    p.add_argument("--weights", default=None, help="checkpoint (timm/DeiT keys); default: shipped digits or seeded")
+    p.add_argument("--weights", default=None, help="checkpoint (timm/DeiT keys); default: shipped (digits, fmnist) or seeded")
     p.add_argument("--prune", action="store_true", help="with HeatViT token selectors")
     p.add_argument("--data", default=None,
                    help="a folder of your images (one subfolder per class): calibration and test images")
     p.add_argument("--images", type=int, default=None,
-                   help="test images (default: the digits test split, else 1 random image)")
+                   help="test images (default: digits' whole test split, 64 fmnist test images, else 1 random image)")
     p.add_argument("--trace-mb", default=str(DEFAULT_TRACE_MB),
                    help=f"golden per-layer values stored in full up to this size (default {DEFAULT_TRACE_MB:g} MB); "
                         "the rest as checksums")

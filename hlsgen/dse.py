@@ -35,6 +35,7 @@ from hlsgen.design import PAR_FIELDS, DesignPoint, Parallelism, allowed_values, 
 from hlsgen.arch import Ctx
 from hlsgen.ops_resources import KEYS, Dims, buffer_resources, engine_resources, infrastructure, radd, res
 from hlsgen.schedule import build_schedule
+from quant.accuracy_key import default_data
 from quant.errors import UserError
 from quant.spec import SelectorPlacement, ViTSpec, check_act_bits, default_selectors
 
@@ -121,7 +122,7 @@ def _read_measured(path: Path):
         what = "top-1 accuracy"
         if acc is None:
             acc, what = data["vs_float"]["top1_agreement"], "top-1 agreement with float"
-        data_set = data.get("data") or ("digits test split" if data.get("model") == "digits" else "random images")
+        data_set = data.get("data") or default_data(str(data.get("model")))
         sels = tuple(SelectorPlacement(int(s["block"]), float(s["keep_ratio"])) for s in data.get("selectors") or ())
         n = data.get("images")
         return float(acc), sels, f"{what}, {data_set}, " + (f"{int(n)} images" if n is not None else "image count not recorded")

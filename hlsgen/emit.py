@@ -24,6 +24,7 @@ from hlsgen.emit_lower import Lowered, lower
 from hlsgen.arch import MAXI_BURST, MAXI_OUTSTANDING, MAXI_WRITE_BURST, cpp_header
 from hlsgen.emit_hls import hls_params
 from hlsgen.ops_resources import KEYS
+from quant.builtin import builtin
 from quant.intmodel import IntModel
 from quant.paths import TEMPLATES_DIR
 
@@ -91,9 +92,9 @@ def _context(lw: Lowered) -> dict:
 
 def pixel_definition(model: str) -> str:
     """What 'pixel' means in the input quantizer: the float input tensor of the model, after its preprocessing."""
-    if model == "digits":
-        return ("the float input of the model: a scikit-learn digits gray level v in 0..16, as (v / 16 - 0.5) / 0.5 "
-                "(8 x 8, no resize)")
+    b = builtin(model)
+    if b is not None:
+        return b.pixel_def
     if model.startswith("deit_"):
         return ("the float input of the model after DeiT's ImageNet evaluation transform: RGB resized to 256 "
                 "(shorter side, bicubic), centre-cropped to 224, then per channel (v / 255 - mean) / std with "

@@ -8,7 +8,9 @@ import hashlib
 import json
 from pathlib import Path
 
-DIGITS_FLOAT = Path(__file__).resolve().parent / "data" / "digits_float.pt"
+from quant.builtin import builtin
+
+SHIPPED = Path(__file__).resolve().parent / "data"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -20,18 +22,23 @@ def file_sha256(path: str | Path) -> str:
 
 
 def weights_identity(model: str, weights: str | Path | None) -> str:
-    """A user checkpoint by content; the built-in weights by what they are (the shipped digits
-    checkpoints by the float checkpoint's content, a preset's seeded initialisation by its seed)."""
+    """A user checkpoint by content; the built-in weights by what they are (a built-in model's shipped
+    checkpoints by their contents, a preset's seeded initialisation by its seed)."""
     if weights is not None:
         return "sha256:" + file_sha256(weights)
-    if model == "digits":
-        return "digits-shipped:" + (file_sha256(DIGITS_FLOAT)[:16] if DIGITS_FLOAT.is_file() else "missing")
+    b = builtin(model)
+    if b is not None:
+        # every shipped checkpoint of the model: retraining any of them is other weights
+        files = sorted(SHIPPED.glob(f"{model}_*.pt"))
+        h = hashlib.sha256("".join(f.name + file_sha256(f) for f in files).encode()).hexdigest()
+        return f"{model}-shipped:" + (h[:16] if files else "missing")
     return "seeded:0"
 
 
 def default_data(model: str) -> str:
     """The images `evaluate` uses without a data folder."""
-    return "digits test split" if model == "digits" else "random images, seed 2"
+    b = builtin(model)
+    return b.test_split if b is not None else "random images, seed 2"
 
 
 def accuracy_path(cache_dir: Path, spec, bits: int, pruned: bool, weights_id: str, data: str) -> Path:

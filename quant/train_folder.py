@@ -60,9 +60,16 @@ def train_on_folder(model: str, data: str, bits_list, out_dir: Path, weights: st
 
 def train_on_split(spec, split, data_name: str, bits_list, out_dir: Path, weights: str | None = None,
                    prune: bool = False, reuse: bool = False, device="auto",
-                   epochs: tuple[int, int, int] = (60, 30, 15)) -> dict:
+                   epochs: tuple[int, int, int] = (60, 30, 15), half: bool = False,
+                   qat_images: int | None = None, selector_images: int | None = None,
+                   calibrate_keep: bool = False) -> dict:
     """Train float (unless `weights`), QAT at each of bits_list, selectors with prune; returns
-    {checkpoint name: held-out accuracy}. epochs: float, QAT, per selector stage."""
+    {checkpoint name: held-out accuracy}. epochs: float, QAT, per selector stage. half: write the
+    weights in float16 (the shipped checkpoints; the accuracy recorded is the float32 one).
+    qat_images: QAT and selector stages train on this many training images (a fixed-seed subset;
+    fine-tuning a trained float model needs far fewer than learning it); selector_images: the same
+    for the selector stages (a subset of that subset). calibrate_keep: shift the trained selectors'
+    score biases so that inference keeps the target ratios (quant.keep_calibration)."""
     from quant.checkpoint import load_model, save_model
     from quant.spec import default_selectors
     from quant.train import accuracy, quantization_aware, train_float, train_selectors
@@ -83,7 +90,11 @@ def train_on_split(spec, split, data_name: str, bits_list, out_dir: Path, weight
             _log(f"  {fname}: reused")
             return m.to(dev)
         m, acc = build()
-        save_model(m.to("cpu"), path, {"holdout_accuracy": acc, "data": data_name})
+        meta = {"holdout_accuracy": acc, "data": data_name, "epochs": list(epochs), "qat_images": qat_images,
+                "selector_images": selector_images}
+        if half:
+            meta["weights"] = "float16 (holdout_accuracy measured before rounding)"
+        save_model(m.to("cpu"), path, meta, half=half)
         results[fname] = acc
         _log(f"  {fname}: held-out accuracy {acc:.4f}")
         return m.to(dev)
@@ -96,6 +107,9 @@ def train_on_split(spec, split, data_name: str, bits_list, out_dir: Path, weight
             m = build_vit(spec, seed=0).to(dev)
             return m, train_float(m, split, epochs=epochs[0])
         fmodel = stage(f"{name}_float.pt", scratch)
+    full = split
+    split = _subset(split, qat_images, "QAT and selector stages")
+    sel_split = _subset(split, selector_images, "selector stages")
     for bits in bits_list:
         def qat(bits=bits):
             m = copy.deepcopy(fmodel)
@@ -104,6 +118,21 @@ def train_on_split(spec, split, data_name: str, bits_list, out_dir: Path, weight
         if prune:
             def sel(q=q):
                 m = copy.deepcopy(q)
-                return m, train_selectors(m, split, default_selectors(spec.depth), epochs[2])
+                acc = train_selectors(m, sel_split, default_selectors(spec.depth), epochs[2])
+                if calibrate_keep:
+                    from quant.keep_calibration import calibrate_keep_rates
+                    pick = torch.randperm(len(full.x_train), generator=torch.Generator().manual_seed(2))[:1024]
+                    _log(f"  keep rates at inference after calibration: {calibrate_keep_rates(m, full.x_train[pick])}")
+                    acc = accuracy(m, split.x_test, split.y_test)
+                return m, acc
             stage(f"{name}_b{bits}_prune.pt", sel)
     return results
+
+
+def _subset(split, n: int | None, what: str):
+    """The first n of a fixed-seed shuffle of the training images (the test images unchanged)."""
+    if n is None or n >= len(split.x_train):
+        return split
+    pick = torch.randperm(len(split.x_train), generator=torch.Generator().manual_seed(1))[:n]
+    _log(f"  {what} on {n} of the training images")
+    return type(split)(split.x_train[pick], split.y_train[pick], split.x_test, split.y_test)

@@ -1,9 +1,10 @@
-"""Where models come from: shipped digits checkpoints, user checkpoints, seeded DeiT weights.
+"""Where models come from: shipped checkpoints (digits, fmnist), user checkpoints, seeded DeiT weights.
 
 `prepare_model(model, bits, prune, weights)` returns a calibrated fake-quant model ready for
 export and evaluation, plus the float reference model and the evaluation images.
-The digits model ships as checkpoints in quant/data/ (float, and QAT at 8 and 6 bits, with and
-without selectors); other precisions are trained on first use and cached in .cache/models/.
+The built-in models (quant.builtin) ship as checkpoints in quant/data/ (float, and QAT at 8 and 6
+bits, with and without selectors); other digits precisions are trained on first use and cached in
+.cache/models/ (fmnist's take an hour: `hlsgen train fmnist --bits K`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from quant.builtin import BUILTIN, builtin
 from quant.checkpoint import load_model, save_model
 from quant.errors import UserError
 from quant.spec import ViTSpec, check_act_bits, default_selectors, resolve_spec
@@ -24,10 +26,6 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 CACHE_DIR = CACHE_ROOT / "models"
 SHIPPED_BITS = (8, 6)
 FLOAT_EPOCHS, QAT_EPOCHS, SELECTOR_EPOCHS = 200, 30, 8
-
-
-def digits_name(bits: int | None, prune: bool) -> str:
-    return "digits_" + ("float" if bits is None else f"b{bits}") + ("_prune" if prune else "") + ".pt"
 
 
 def _log(msg: str) -> None:
@@ -63,27 +61,32 @@ def train_digits_selectors(qat_model: VisionTransformer) -> tuple[VisionTransfor
     return model, train_selectors(model, load_split(), default_selectors(model.spec.depth), SELECTOR_EPOCHS)
 
 
-def digits_checkpoint(bits: int | None, prune: bool, train_if_missing: bool = True) -> Path:
-    """Path of the digits checkpoint for this setting; trains and caches it if not shipped."""
+def shipped_checkpoint(model: str, bits: int | None, prune: bool, train_if_missing: bool = True) -> Path:
+    """Path of a built-in model's checkpoint (quant.builtin) for this setting. A missing digits
+    precision is trained now and cached; a missing fmnist one names the command that trains it."""
+    b = builtin(model)
+    name = b.checkpoint_name(bits, prune)
     for folder in (DATA_DIR, CACHE_DIR):
-        path = folder / digits_name(bits, prune)
-        if path.exists():
-            return path
-    if not train_if_missing:
-        raise UserError(f"no digits checkpoint for bits={bits} prune={prune}")
-    float_path = DATA_DIR / digits_name(None, False)
-    if bits is None:
-        raise UserError(f"the digits float checkpoint is missing ({float_path}); "
-                        "run `hlsgen train digits` to retrain it")
-    _log(f"digits: no checkpoint for {bits}-bit{' + selectors' if prune else ''} yet; "
-         f"quantization-aware training now (a few minutes), cached in {CACHE_DIR}")
+        if (folder / name).exists():
+            return folder / name
+    what = "float" if bits is None else f"{bits}-bit" + (" + selectors" if prune else "")
+    retrain = f"`hlsgen train {model}" + ("" if bits is None else f" --bits {bits}" + (" --prune" if prune else "")) + "`"
+    if not train_if_missing or model != "digits" or bits is None:
+        raise UserError(f"no {model} checkpoint for {what} ({DATA_DIR / name}); {retrain} trains it "
+                        f"({b.train_hint})")
+    _log(f"digits: no checkpoint for {what} yet; quantization-aware training now (a few minutes), "
+         f"cached in {CACHE_DIR}")
     if prune:
-        model, acc = train_digits_selectors(load_model(digits_checkpoint(bits, False))[0])
+        model_, acc = train_digits_selectors(load_model(shipped_checkpoint(model, bits, False))[0])
     else:
-        model, acc = train_digits_quant(load_model(float_path)[0], bits)
-    path = CACHE_DIR / digits_name(bits, prune)
-    save_model(model, path, {"test_accuracy": acc})
+        model_, acc = train_digits_quant(load_model(DATA_DIR / b.checkpoint_name(None, False))[0], bits)
+    path = CACHE_DIR / name
+    save_model(model_, path, {"test_accuracy": acc})
     return path
+
+
+def digits_name(bits: int | None, prune: bool) -> str:
+    return BUILTIN["digits"].checkpoint_name(bits, prune)
 
 
 @dataclass
@@ -116,15 +119,15 @@ def prepare_model(model: str, bits: int, prune: bool = False, weights: str | Non
     (quant.image_folder) for the evaluation images and, for post-training quantization, the
     calibration (else 16 Gaussian-noise images, labelled as such)."""
     check_act_bits(bits)
-    if model == "digits" and weights is None:
-        fmodel, _ = load_model(digits_checkpoint(None, False))
-        qmodel, _ = load_model(digits_checkpoint(bits, prune))
-        calib = "QAT on the digits training split (shipped checkpoint)"
+    b = builtin(model) if weights is None else None
+    if b is not None:
+        fmodel, _ = load_model(shipped_checkpoint(model, None, False))
+        qmodel, _ = load_model(shipped_checkpoint(model, bits, prune))
+        calib = f"QAT on the {model} training split (shipped checkpoint)"
         if data is not None:
             x, y, ident, _ = _folder_images(fmodel.spec, data, images)
             return Prepared(fmodel.spec, qmodel, fmodel, x, y, ident, calib)
-        from quant.digits import load_split
-        split = load_split()
+        split = b.load()
         n = len(split.x_test) if images is None else min(images, len(split.x_test))
         return Prepared(fmodel.spec, qmodel, fmodel, split.x_test[:n], split.y_test[:n], "", calib)
     spec = resolve_spec(model)

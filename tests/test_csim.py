@@ -16,7 +16,6 @@ from hlsgen.board import resolve_board
 from hlsgen.cli import main
 from hlsgen.cmd_generate import explore_design, prepare
 from hlsgen.outdir import write_project
-from quant.errors import UserError
 from quant.intmodel import export_int_model
 from quant.spec import PRESETS
 from sim.csim import CsimError, run_csim
@@ -139,17 +138,15 @@ def test_corrupt_data_file_is_an_error(project8, tmp_path):
 
 
 # ---- the models the issue names ------------------------------------------------------------------------
-def _digits_project(bits: int, prune: bool, out: Path) -> tuple[Path, int]:
+def _shipped_project(model: str, bits: int, prune: bool, out: Path, images: int | None = None) -> tuple[Path, int]:
+    """A built-in model's shipped checkpoint at a 30 FPS ZCU102 design, on its test split."""
     from quant.checkpoint import load_model
-    from quant.zoo import digits_checkpoint
-    try:
-        ckpt = digits_checkpoint(bits, prune, train_if_missing=False)
-    except UserError:
-        pytest.skip(f"digits checkpoint for {bits}-bit{' + selectors' if prune else ''} not trained yet")
+    from quant.zoo import shipped_checkpoint
+    ckpt = shipped_checkpoint(model, bits, prune, train_if_missing=False)
     sels = tuple(load_model(ckpt)[0].placements) if prune else ()
-    design, _ = explore_design(PRESETS["digits"], resolve_board("zcu102"), 30.0, sels)
+    design, _ = explore_design(PRESETS[model], resolve_board("zcu102"), 30.0, sels)
     design = replace(design, act_bits=bits)
-    prep = prepare(design, "digits", None, None)
+    prep = prepare(design, model, None, images)
     im = export_int_model(prep.quant)
     codes = im.quantize_input(prep.images.numpy())
     proj = emit.build_project(im, design, codes, trace_mb=2)
@@ -160,10 +157,20 @@ def _digits_project(bits: int, prune: bool, out: Path) -> tuple[Path, int]:
 @pytest.mark.parametrize("bits", [8, 6])
 @pytest.mark.parametrize("prune", [False, True])
 def test_digits_whole_test_split_bit_exact(tmp_path, bits, prune):
-    out, n = _digits_project(bits, prune, tmp_path / "p")
+    out, n = _shipped_project("digits", bits, prune, tmp_path / "p")
     assert n == 450
     r = run_csim(out)
     assert r.bit_exact and r.exact == 450, r.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bits, prune", [(8, True), (6, False)])
+def test_fmnist_test_images_bit_exact(tmp_path, bits, prune):
+    """Both precisions and both selector states, 64 test images each (bench/bench_fmnist.py runs all
+    four settings on 1,000; CI's 30 minutes do not fit them)."""
+    out, n = _shipped_project("fmnist", bits, prune, tmp_path / "p", images=64)
+    r = run_csim(out)
+    assert r.bit_exact and r.exact == n == 64, r.output
 
 
 @pytest.mark.slow

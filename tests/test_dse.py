@@ -106,19 +106,19 @@ def test_accuracy_cache_and_proxy(tmp_path, capsys):
     dense8.write_text(json.dumps({"accuracy": None, "images": 64,
                                                                   "vs_float": {"top1_agreement": 0.91}}))
     assert accuracy_estimate(SMALL, 8, (), tmp_path) == (
-        0.91, "measured: top-1 agreement with float, random images, 64 images")   # says what and on what
+        0.91, "measured: top-1 agreement with float, random images, seed 2, 64 images")   # says what and on what
     v, src = accuracy_estimate(SMALL, 8, sel, tmp_path)
     assert src.startswith("measured dense") and "rule of thumb" in src and v < 0.91
     prune8.write_text(json.dumps({"accuracy": 0.8, "vs_float": {}, "images": 9}))
-    assert accuracy_estimate(SMALL, 8, sel, tmp_path) == (pytest.approx(0.8), "measured: top-1 accuracy, random "
-                                                          "images, 9 images")   # default selectors
+    assert accuracy_estimate(SMALL, 8, sel, tmp_path) == (pytest.approx(0.8), "measured: top-1 accuracy, random images, "
+                                                          "seed 2, 9 images")   # default selectors
     lighter = selector_configs(SMALL)[1]                       # keeps more tokens than the default
     v, src = accuracy_estimate(SMALL, 8, lighter, tmp_path)
     assert v == pytest.approx(0.8, abs=0.02) and v > 0.8 and "shifted by the rule of thumb" in src
     prune8.write_text(json.dumps(
         {"accuracy": 0.85, "selectors": [{"block": s.block, "keep_ratio": s.keep_ratio} for s in lighter]}))
     assert accuracy_estimate(SMALL, 8, lighter, tmp_path) == (pytest.approx(0.85), "measured: top-1 accuracy, "
-                                                              "random images, image count not recorded")
+                                                              "random images, seed 2, image count not recorded")
     assert accuracy_estimate(SMALL, 8, sel, tmp_path)[0] < 0.85
     dense6.write_text("{not json")
     assert accuracy_estimate(SMALL, 6, (), tmp_path)[1] == RULE_OF_THUMB

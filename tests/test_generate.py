@@ -267,10 +267,10 @@ def test_expected_keep_ratios_are_the_measured_keep_rates():
     from quant.golden import run_golden_batch
     from quant.intmodel import export_int_model
     from quant.spec import PRESETS
-    from quant.zoo import digits_checkpoint
+    from quant.zoo import shipped_checkpoint
     spec = PRESETS["digits"]
     sels = _model_selectors("digits", spec, None)
-    m, _ = load_model(digits_checkpoint(8, True, train_if_missing=False))
+    m, _ = load_model(shipped_checkpoint("digits", 8, True, train_if_missing=False))
     assert [s.block for s in sels] == [p.block for p in m.placements]
     assert any(abs(s.keep_ratio - p.keep_ratio) > 0.05 for s, p in zip(sels, m.placements))
     _, counts = run_golden_batch(export_int_model(m), load_split().x_train[:KEEP_CALIB_IMAGES].numpy())

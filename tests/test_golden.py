@@ -145,3 +145,25 @@ def test_saturation_counters_name_the_layer_that_clips():
     assert base.by_layer()["blocks.1.fc1"]["rate"] < 0.05
     assert set(sat.by_kind()) >= {"input", "patch_embed", "qkv", "softmax", "gelu", "residual2", "head"}
     assert saturation._active is None                      # off again outside the block
+
+
+def test_keep_calibration_gives_inference_the_target_keep_ratios():
+    """Selectors whose scores are all positive keep every token at inference; the bias shift of
+    quant.keep_calibration makes the hard decision keep the targets (0.5 of the patches, then 0.5 of those)."""
+    from quant.keep_calibration import calibrate_keep_rates
+    model = build_vit(ViTSpec("t_keep", 8, 1, 2, 32, 4, 2, 2.0, 10),
+                      (SelectorPlacement(1, 0.5), SelectorPlacement(2, 0.25)), seed=4)
+    for s in model.selectors.values():
+        s.score.bias.data.fill_(5.0)                          # keeps everything
+    model.set_quant(8)
+    model.set_weight_mode(binary=True)
+    x = torch.randn(64, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    model.calibrate(x)
+    model.eval()
+    with torch.no_grad():
+        assert all(c == [17, 17] for c in model.forward_with_stats(x)[1]["tokens_per_block"])
+    shares = calibrate_keep_rates(model, x)
+    assert shares == pytest.approx([0.5, 0.5], abs=0.03)
+    with torch.no_grad():
+        counts = np.array(model.forward_with_stats(x)[1]["tokens_per_block"])
+    assert counts[:, 0].mean() == pytest.approx(1 + 8 + 1, abs=1.0)   # cls + half the 16 patches + package
