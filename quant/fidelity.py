@@ -95,6 +95,11 @@ def cache_result(result: dict, spec, weights=None, cache_dir: Path | None = None
     data = result.get("data") or default_data(spec.name)
     path = accuracy_path(cache_dir or ACCURACY_CACHE, spec, result["bits"], result["pruned"], wid, data)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:        # a quick look at a few images does not replace a measurement on more of the same data
+        if json.loads(path.read_text()).get("images", 0) > result["images"]:
+            return path
+    except (OSError, ValueError, AttributeError):
+        pass
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({**result, "weights": wid, "data": data}, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)

@@ -213,3 +213,14 @@ def test_full_deit_base_sweep_is_fast():
     best = res.best_per_bits()
     assert best[8].prediction.fps >= 24 and best[6].prediction.fps >= 30
     assert best[4].prediction.fps >= best[6].prediction.fps >= best[8].prediction.fps
+
+
+def test_a_smaller_sample_does_not_replace_a_larger_one(tmp_path):
+    """`make demo` (1,000 images) after `evaluate` (10,000) keeps the 10,000-image measurement."""
+    from quant.fidelity import cache_result
+    big = {"bits": 8, "pruned": False, "images": 10000, "accuracy": 0.84, "vs_float": {"top1_agreement": 0.9}}
+    path = cache_result(big, SMALL, cache_dir=tmp_path)
+    cache_result({**big, "images": 20, "accuracy": 0.9}, SMALL, cache_dir=tmp_path)
+    assert json.loads(path.read_text())["accuracy"] == 0.84
+    cache_result({**big, "images": 10000, "accuracy": 0.85}, SMALL, cache_dir=tmp_path)
+    assert json.loads(path.read_text())["accuracy"] == 0.85
