@@ -34,7 +34,7 @@ def csim_row(bits: int, prune: bool, images: int, tmp: Path) -> dict:
     from hlsgen import emit
     from hlsgen.board import resolve_board
     from hlsgen.cmd_generate import explore_design, prepare
-    from hlsgen.emit import write_project
+    from hlsgen.outdir import write_project
     from quant.checkpoint import load_model
     from quant.intmodel import export_int_model
     from quant.spec import PRESETS
