@@ -24,6 +24,7 @@ import numpy as np
 from quant.intmodel import (RES_BITS, BlockInt, IntModel, LayerNormInt, LinearInt, MeanInt, Requant,
                             SelectorInt)
 from quant import saturation
+from quant.ragged import same_length
 from quant.intops import INT, as_int, exact_matmul, round_shift, saturate
 from quant.nonlinear import gelu_int, layernorm_int, softmax_int
 
@@ -216,10 +217,7 @@ def _golden_chunk(im: IntModel, codes) -> tuple[np.ndarray, list[list[int]]]:
                 tokens = [token_select(x, im.selectors[i]).tokens for x in tokens]
         for j, x in enumerate(tokens):
             counts[j].append(x.shape[0])
-        groups: dict[int, list[int]] = {}
-        for j, x in enumerate(tokens):
-            groups.setdefault(x.shape[0], []).append(j)
-        for idx in groups.values():
+        for idx in same_length(tokens):
             out = encoder_block(np.stack([tokens[j] for j in idx]), blk, prefix=f"blocks.{i}.")
             for j, y in zip(idx, out):
                 tokens[j] = y

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from quant.fakequant import ActQuant, QLinear
+from quant.ragged import same_length
 from quant.selector import TokenSelector, fold_into_package
 from quant.spec import SelectorPlacement, ViTSpec, check_act_bits
 
@@ -223,13 +224,13 @@ class VisionTransformer(nn.Module):
         for i, blk in enumerate(self.blocks):
             if str(i) in self.selectors:
                 sel = self.selectors[str(i)]
-                for idx in _same_length(xs):
+                for idx in same_length(xs):
                     group = torch.stack([xs[j] for j in idx])
                     for j, x, sc in zip(idx, group, sel(group[:, 1:])):
                         xs[j] = self._select_one(sel, x, sc)
                 for c, x in zip(counts, xs):
                     c.append(x.shape[0])
-            for idx in _same_length(xs):
+            for idx in same_length(xs):
                 for j, y in zip(idx, blk(torch.stack([xs[j] for j in idx]), self.res_q).unbind(0)):
                     xs[j] = y
         return self.classify(torch.stack([x[:1] for x in xs])), {"tokens_per_block": counts}
@@ -264,14 +265,6 @@ class VisionTransformer(nn.Module):
                 ratios.append(keep[:, :n_patches].sum(1) / n_patches)
             x = blk(x, self.res_q, key_mask=mask > 0.5)
         return self.classify(x), {"keep_ratios": ratios}
-
-
-def _same_length(xs: list[torch.Tensor]) -> list[list[int]]:
-    """Indices of the token lists, grouped by length."""
-    groups: dict[int, list[int]] = {}
-    for j, x in enumerate(xs):
-        groups.setdefault(x.shape[0], []).append(j)
-    return list(groups.values())
 
 
 def build_vit(spec: ViTSpec, selectors: tuple[SelectorPlacement, ...] = (), seed: int = 0) -> VisionTransformer:
