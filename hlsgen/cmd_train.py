@@ -38,7 +38,8 @@ def register(sub) -> None:
 
 FMNIST_EPOCHS = (9, 3, 1)      # ~1.5 h on 2 CPU cores; what the shipped fmnist checkpoints were trained with
 FMNIST_QAT_IMAGES = 20000     # of the 60,000: QAT and selector stages fine-tune a trained float model
-FMNIST_SELECTOR_IMAGES = 5000  # of those: each selector stage is one epoch on these
+FMNIST_SELECTOR_IMAGES = 10000  # of those: each selector stage is one epoch on these
+FMNIST_FINETUNE_EPOCHS = 1     # the backbone on the calibrated selectors, on the QAT images
 FOLDER_EPOCHS = (60, 30, 15)
 
 
@@ -69,22 +70,24 @@ def run(args) -> int:
     if args.data is None and model == "fmnist":
         from quant.fmnist import load_split
         from quant.spec import PRESETS
-        from quant.train_folder import train_on_split
+        from quant.train_folder import Recipe, train_on_split
         from quant.zoo import DATA_DIR
+        recipe = Recipe(_epochs(args.epochs, FMNIST_EPOCHS), FMNIST_QAT_IMAGES, FMNIST_SELECTOR_IMAGES,
+                        calibrate_keep=True, finetune_epochs=FMNIST_FINETUNE_EPOCHS, final_calibration=False,
+                        half=True)
         results = train_on_split(PRESETS["fmnist"], load_split(), "Fashion-MNIST (test split held out)", bits,
                                  args.out or DATA_DIR, prune=args.prune, reuse=args.reuse, device=args.device,
-                                 epochs=_epochs(args.epochs, FMNIST_EPOCHS), half=True,
-                                 qat_images=FMNIST_QAT_IMAGES, selector_images=FMNIST_SELECTOR_IMAGES,
-                                 calibrate_keep=True)
+                                 recipe=recipe)
     elif args.data is None:
         if model != "digits":
             raise UserError(f"--data is required to train {model} (only digits and fmnist have their data built in)")
         from quant.zoo import DATA_DIR, retrain_digits
         results = retrain_digits(args.out or DATA_DIR, bits, reuse=args.reuse)
     else:
-        from quant.train_folder import train_on_folder
+        from quant.train_folder import Recipe, train_on_folder
         out = args.out or Path("train_out") / Path(model).stem
         results = train_on_folder(model, args.data, bits, out, weights=args.weights, prune=args.prune,
-                                  reuse=args.reuse, device=args.device, epochs=_epochs(args.epochs, FOLDER_EPOCHS))
+                                  reuse=args.reuse, device=args.device,
+                                  recipe=Recipe(_epochs(args.epochs, FOLDER_EPOCHS)))
     print(json.dumps(results, indent=2))
     return 0

@@ -10,7 +10,8 @@ import torch
 @torch.no_grad()
 def calibrate_keep_rates(model, images: torch.Tensor, rounds: int = 3) -> list[float]:
     """Shift the score biases (block order) to the cumulative keep ratios of model.placements;
-    recalibrates the activation scales; returns the kept share at each selector after the shift."""
+    recalibrates the selectors' activation scales (the backbone keeps those it was trained with);
+    returns the kept share at each selector after the shift."""
     model.eval()
     targets, prev = [], 1.0
     for p in sorted(model.placements, key=lambda p: p.block):
@@ -22,7 +23,7 @@ def calibrate_keep_rates(model, images: torch.Tensor, rounds: int = 3) -> list[f
             t = float(torch.quantile(scores, 1.0 - share))
             model.selectors[name].score.bias.sub_(t)
         if model.act_bits is not None and r == 0:
-            model.calibrate(images)
+            model.calibrate(images, only=[q for sel in model.selectors.values() for q in sel.act_quants()])
     return [float((_scores(model, name, images) > 0).float().mean()) for name, _ in targets]
 
 

@@ -57,6 +57,9 @@ class TokenSelector(nn.Module):
         nn.init.zeros_(self.gate.bias)
         # Bias the first decisions towards keeping, so a fresh selector starts near identity.
         nn.init.constant_(self.score.bias, 0.5)
+        # True once the selector is trained and calibrated: training then decides exactly as
+        # inference does (score > 0, no Gumbel noise), so the backbone adapts to those decisions.
+        self.deterministic = False
         self.norm_q = ActQuant()                         # LN output, k-bit
         self.local_in_q = ActQuant("pow2")               # GELU input, ap_fixed<2k, I>
         # Local features and their mean share one k-bit scale, so the scoring linear sees one input.
@@ -73,6 +76,9 @@ class TokenSelector(nn.Module):
             q.bits = bits
         for q in (self.local_in_q, self.z_q, self.gate_in_q, self.pkg_in_q):
             q.bits = 2 * bits
+
+    def act_quants(self) -> list[ActQuant]:
+        return [m for m in self.modules() if isinstance(m, ActQuant)]
 
     def set_weight_mode(self, mode: str) -> None:
         self.local.weight_mode = self.score.weight_mode = self.gate.weight_mode = mode
@@ -96,6 +102,9 @@ class TokenSelector(nn.Module):
 
     def sample_keep(self, scores: torch.Tensor) -> torch.Tensor:
         """Hard Gumbel-sigmoid keep decisions with straight-through gradients."""
+        if self.deterministic:
+            soft = torch.sigmoid(scores / self.tau)
+            return (scores > 0).to(scores.dtype) + soft - soft.detach()
         u1, u2 = torch.rand_like(scores).clamp(1e-9, 1.0), torch.rand_like(scores).clamp(1e-9, 1.0)
         noise = torch.log(torch.log(u2) / torch.log(u1))  # g1 - g2 of two Gumbel samples
         soft = torch.sigmoid((scores + noise) / self.tau)

@@ -176,8 +176,10 @@ class VisionTransformer(nn.Module):
             sel.set_weight_mode(mode8)
 
     @torch.no_grad()
-    def calibrate(self, images: torch.Tensor, batch: int = 64, masked: bool = False) -> None:
-        """Observe activations on sample images, then fix every scale.
+    def calibrate(self, images: torch.Tensor, batch: int = 64, masked: bool = False,
+                  only: list[ActQuant] | None = None) -> None:
+        """Observe activations on sample images, then fix every scale (or only those of `only`:
+        the others keep the scales the weights were trained with).
 
         masked=True observes the batched training path (token masks instead of removal): the
         same selector logits, much faster than per-image removal; used between training epochs.
@@ -185,11 +187,12 @@ class VisionTransformer(nn.Module):
         assert self.act_bits is not None, "set_quant(bits) first"
         was_training = self.training
         self.train(masked and bool(self.selectors))
-        for q in self.act_quants():
+        observed = self.act_quants() if only is None else only
+        for q in observed:
             q.mode = "observe"
         for i in range(0, len(images), batch):
             self(images[i:i + batch])
-        for q in self.act_quants():
+        for q in observed:
             q.finish_calibration()
         self.train(was_training)
 

@@ -58,3 +58,29 @@ def test_selector_training_pulls_keep_ratio_to_target():
     # a fresh selector keeps everything (17 tokens); training moves it towards 0.5 * 16 + 2
     assert kept(untrained) == 17
     assert kept(model) < 15
+
+
+def test_backbone_finetune_sees_the_inference_decisions_and_leaves_selectors_alone():
+    """finetune_with_selectors trains on score > 0 exactly (no Gumbel noise), does not move the
+    selectors, and keeps the activation scales it started with."""
+    from quant.train import finetune_with_selectors
+    model, data = build_vit(PRESETS["digits"], seed=0), _subset(128)
+    model.add_selector(SelectorPlacement(2, 0.5))
+    model.set_quant(8)
+    model.set_weight_mode(binary=True)
+    model.calibrate(data.x_train)
+    sel = model.selectors["2"]
+    scores = torch.linspace(-2, 2, 41)[None]
+    sel.deterministic = True
+    def decides_as_inference():   # the straight-through sum is within an ulp of the hard decision
+        return torch.allclose(sel.sample_keep(scores), (scores > 0).float(), atol=1e-6)
+    assert decides_as_inference()
+    sel.deterministic = False
+    assert not all(decides_as_inference() for _ in range(5))
+    before = copy.deepcopy(sel.state_dict())
+    scales = [float(q.scale) for q in model.act_quants()]
+    backbone = model.blocks[0].mlp.fc1.weight.clone()
+    finetune_with_selectors(model, data, epochs=1)
+    assert all(torch.equal(before[k], v) for k, v in sel.state_dict().items())
+    assert [float(q.scale) for q in model.act_quants()] == scales
+    assert not torch.equal(backbone, model.blocks[0].mlp.fc1.weight) and not sel.deterministic
