@@ -98,6 +98,11 @@ class ActQuant(nn.Module):
 _sample_gen = torch.Generator().manual_seed(0)
 
 
+def act_quants(module: nn.Module) -> list[ActQuant]:
+    """Every activation quantization point inside module."""
+    return [m for m in module.modules() if isinstance(m, ActQuant)]
+
+
 def _mse_scale(absvals: torch.Tensor, vmax: float, levels: int) -> float:
     """Clip value minimising the quantization MSE over calibration samples (searched on a grid)."""
     vmax = max(vmax, 1e-8)

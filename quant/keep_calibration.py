@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import torch
 
+from quant.fakequant import act_quants
+
 
 @torch.no_grad()
 def calibrate_keep_rates(model, images: torch.Tensor, rounds: int = 3) -> list[float]:
@@ -23,7 +25,7 @@ def calibrate_keep_rates(model, images: torch.Tensor, rounds: int = 3) -> list[f
             t = float(torch.quantile(scores, 1.0 - share))
             model.selectors[name].score.bias.sub_(t)
         if model.act_bits is not None and r == 0:
-            model.calibrate(images, only=[q for sel in model.selectors.values() for q in sel.act_quants()])
+            model.calibrate(images, only=act_quants(model.selectors))
     return [float((_scores(model, name, images) > 0).float().mean()) for name, _ in targets]
 
 

@@ -77,9 +77,6 @@ class TokenSelector(nn.Module):
         for q in (self.local_in_q, self.z_q, self.gate_in_q, self.pkg_in_q):
             q.bits = 2 * bits
 
-    def act_quants(self) -> list[ActQuant]:
-        return [m for m in self.modules() if isinstance(m, ActQuant)]
-
     def set_weight_mode(self, mode: str) -> None:
         self.local.weight_mode = self.score.weight_mode = self.gate.weight_mode = mode
 

@@ -16,7 +16,7 @@ import math
 import torch
 from torch import nn
 
-from quant.fakequant import ActQuant, QLinear
+from quant.fakequant import ActQuant, QLinear, act_quants
 from quant.ragged import same_length
 from quant.selector import TokenSelector, fold_into_package
 from quant.spec import SelectorPlacement, ViTSpec, check_act_bits
@@ -135,16 +135,15 @@ class VisionTransformer(nn.Module):
         self.placements = sorted([*self.placements, placement], key=lambda p: p.block)
         if self.act_bits is not None:
             sel.set_bits(self.act_bits)
-            for q in sel.modules():
-                if isinstance(q, ActQuant):
-                    q.mode = "observe"  # until the next calibrate()
+            for q in act_quants(sel):
+                q.mode = "observe"  # until the next calibrate()
         if self.blocks[0].attn.qkv.weight_mode == "binary":
             sel.set_weight_mode("int8")
         return sel
 
     # ---- quantization switches ----------------------------------------------------------
     def act_quants(self) -> list[ActQuant]:
-        return [m for m in self.modules() if isinstance(m, ActQuant)]
+        return act_quants(self)
 
     def set_quant(self, bits: int | None) -> None:
         """bits=None: float activations. Otherwise k-bit activations (k in 2..8); call calibrate()."""
