@@ -7,8 +7,8 @@ model" row is what the explorer sized.
     hlsgen synth DIR [--json] [--jobs N] [--parts softmax,layernorm,...]
 
 Each engine, buffer and infrastructure block of DIR/rtl is synthesized on its own (cached by a hash of
-its sources and parameters) and the totals summed; the model's figures are the design's prediction
-without the board's platform shell (the twin has none). yosys counts are estimates (CARRY4 on xcup,
+its sources and parameters; a buffer 16 elements at a time, scaled: sim.synth.buffer_group) and the
+totals summed; the model's figures are the design's prediction without the board's platform shell (the twin has none). yosys counts are estimates (CARRY4 on xcup,
 no Vivado): compare trends and orders of magnitude.
 """
 from __future__ import annotations

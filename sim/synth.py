@@ -191,6 +191,33 @@ MODEL_GROUP = {"binary": ("binary", "gelu"), "int8": ("int8",), "attention": ("a
                "layernorm": ("layernorm",), "select": ("select",)}
 
 
+# A buffer's elements are independent memories (each its own write enable, all one address), so yosys
+# maps a group of them exactly as often as the group repeats; a whole QKV buffer takes minutes of yosys
+# (superlinear in its width), a group seconds. 16 elements: whole block-RAM byte-enable sets (a RAMB36
+# in 72-bit mode takes 8 of them), so no packing is split (tests/test_rtl_synth.py checks both ways).
+BUFFER_GROUP = 16
+
+
+def buffer_group(params: Mapping[str, int]) -> tuple[dict, int]:
+    """(the hg_ram parameters to synthesize, how many times the result repeats) for one buffer."""
+    ne = int(params["NE"])
+    if ne <= BUFFER_GROUP or ne % BUFFER_GROUP:
+        return dict(params), 1
+    return {**params, "NE": BUFFER_GROUP}, ne // BUFFER_GROUP
+
+
+def synth_buffer(sources: list[Path], params: Mapping[str, int], include: Path | None = None) -> dict:
+    """hg_ram synthesized one element group at a time (buffer_group), counts scaled to the whole."""
+    group, times = buffer_group(params)
+    r = synth("hg_ram", sources, group, include=include)
+    if times == 1:
+        return r
+    scaled = {k: r[k] * times for k in ("lut", "ff", "dsp", "bram36", "lutram")}
+    # the clock buffer is the buffer's, not a group's
+    cells = {c: n if c == "BUFG" else n * times for c, n in r["cells"].items()}
+    return {**r, **scaled, "cells": cells, "groups": times}
+
+
 def part_group(name: str) -> str:
     """The row a part is reported in: its engine, or 'buffers' / 'infrastructure'."""
     return "buffers" if name.startswith("buffer ") else "infrastructure" if name.startswith("infrastructure") else name
@@ -221,7 +248,10 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
 
     def one(item):
         name, (top, files, params) = item
-        r = synth(top, [rtl / f for f in files], params, include=rtl)
+        if top == "hg_ram":
+            r = synth_buffer([rtl / f for f in files], params, include=rtl)
+        else:
+            r = synth(top, [rtl / f for f in files], params, include=rtl)
         if log:
             took = "cached" if r["cached"] else "%.0fs" % r["seconds"]
             log(f"  {name}: {r['lut']} LUT, {r['ff']} FF, {r['dsp']} DSP, {r['bram36']} BRAM36 ({took})")
@@ -233,8 +263,12 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
     unique: dict = {}                                 # identical parts (the two read DMAs): synthesized once
     for item in parts.items():
         unique.setdefault(same(item[1]), item)
+    # longest first, so the slowest run does not start last: engines, then the rest (measured: the
+    # engines and the realigner take 15-45 s each on digits, a grouped buffer or a DMA 5-10 s)
+    order = sorted(unique, key=lambda u: (part_group(unique[u][0]) in ("buffers", "infrastructure")
+                                          and unique[u][0] != "infrastructure: realigner"))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        done = dict(zip(unique, (r for _, r in ex.map(one, unique.values()))))
+        done = dict(zip(order, (r for _, r in ex.map(one, [unique[u] for u in order]))))
     results = {name: done[same(spec)] for name, spec in parts.items()}
     design = load_design(project / "design.yaml")
     pred = design.predict()
@@ -270,5 +304,6 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
             "available": {k: design.board.resources[k] for k in keys},            # the device
             "usable": {k: pred.available[k] for k in keys},                       # the board yaml's budget
             "seconds": round(time.time() - t0, 1),
-            "note": "yosys synth_xilinx -family xcup per part (no Vivado): estimates; the model excludes the platform "
+            "note": "yosys synth_xilinx -family xcup per part (no Vivado): estimates; buffers synthesized "
+                    f"{BUFFER_GROUP} elements at a time and scaled; the model excludes the platform "
                     "shell; model_twin adds the glue only the twin has (ops_resources.TWIN_ONLY)"}

@@ -22,7 +22,7 @@ def project(tmp_path_factory):
 
 @pytest.mark.slow
 def test_synth_json_contract(project, capsys):
-    """The quick rows only (the whole twin is minutes of yosys: bench/bench_synth.py --project)."""
+    """The quick rows only (the whole twin is about 1.5 minutes of yosys: bench/bench_synth.py --project)."""
     capsys.readouterr()
     assert main(["synth", str(project), "--json", "--jobs", "2", "--parts", "softmax,layernorm,infrastructure"]) == 0
     res = json.loads(capsys.readouterr().out)

@@ -2,8 +2,12 @@
 RAM for deep buffers) and the per-lane DSP usage the resource model assumes."""
 from __future__ import annotations
 
+import pytest
+
 from sim.cosim import rtl_sources
-from sim.synth import count_cells, synth
+from sim.synth import buffer_group, count_cells, synth, synth_buffer
+
+KEYS = ("lut", "ff", "dsp", "bram36", "lutram")
 
 
 def test_count_cells_rules():
@@ -28,3 +32,16 @@ def test_packed_dsp_lanes_two_products_per_dsp():
     """PE x SIMD = 4 x 4 int8 MACs on ceil(PE/2) x SIMD = 8 DSP48E2 (WP486 packing)."""
     r = synth("hg_dsp_core", rtl_sources("hg_dsp_core.sv"), {"PE": 4, "SIMD": 4, "AW": 8, "BW": 8, "ACC_W": 20})
     assert r["dsp"] == 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ew,ne,depth", [(8, 48, 32), (16, 32, 256), (8, 32, 1024)])
+def test_buffer_synthesized_by_groups_equals_the_whole(ew, ne, depth):
+    """`hlsgen synth` scales one element group of a buffer (LUTRAM when shallow, block RAM when deep):
+    the scaled counts must be the whole buffer's."""
+    params = {"EW": ew, "NE": ne, "DEPTH": depth}
+    assert buffer_group(params)[1] > 1                       # the grouped path, not the whole
+    grouped = synth_buffer(rtl_sources("hg_ram.sv"), params)
+    whole = synth("hg_ram", rtl_sources("hg_ram.sv"), params)
+    assert {k: grouped[k] for k in KEYS} == {k: whole[k] for k in KEYS}
+    assert grouped["cells"] == whole["cells"]
