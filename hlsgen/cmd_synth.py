@@ -1,8 +1,9 @@
 """`hlsgen synth DIR`: yosys `synth_xilinx -family xcup` on the RTL twin of a generated project, next to
 the resource model's figures and the board's capacity. Per engine the model column is what the twin
-should synthesize: the design's resource model plus the glue only the twin has (its one-token-row-per-word buffers need row-select
-muxes an HLS design with partitioned arrays does not: hlsgen.ops_resources.TWIN_ONLY); the "design
-model" row is what the explorer sized.
+should synthesize: the design's resource model plus the glue only the twin has (its one-token-row-per-
+word buffers need row-select muxes an HLS design with partitioned arrays does not:
+hlsgen.ops_resources.TWIN_ONLY), and for the buffers the twin's own layout (ops_resources.twin_buffer);
+the "design model" row is what the explorer sized.
 
     hlsgen synth DIR [--json] [--jobs N] [--parts softmax,layernorm,...]
 

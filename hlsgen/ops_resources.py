@@ -195,6 +195,23 @@ def engine_glue(engine: str, ctx: Ctx, dims: Dims, twin: bool = False) -> dict:
     return res(**out)
 
 
+def twin_buffer(ew: int, ne: int, depth: int) -> dict:
+    """One of the RTL twin's activation buffers (sim/rtl/hg_ram.sv: one token row of `ne` elements of
+    `ew` bits per word, a write enable per element) as yosys maps it: shallow (<= 64 words) each element
+    is its own distributed RAM plus its read register (the enable stops LUTRAMs being shared), deep the
+    elements share block RAMs through byte enables (a RAMB36 has 8 nine-bit lanes at 512 words, half
+    as many at each doubling of depth; an element takes whole lanes); one LUT per element gates its
+    write enable."""
+    if depth <= 64:
+        per = 8 * cdiv(ew, 14 if depth <= 32 else 7)
+        return res(lut=ne * (per + 1), ff=ne * ew)
+    lanes = max(1, 8 // (1 << clog2(cdiv(depth, 512))))
+    per_element = cdiv(ew, 9)
+    if per_element > lanes:         # an element wider than a RAMB36 word: its own column of them
+        return res(lut=ne, bram36=float(ne * cdiv(ew, 9 * lanes)))
+    return res(lut=ne, bram36=float(cdiv(ne, lanes // per_element)))
+
+
 def twin_overhead(engine: str, ctx: Ctx, dims: Dims, board=None) -> dict:
     """What the RTL twin's engine costs beyond the design's: its row-per-word buffers' muxes, and its own
     memories laid out its way (twin_memory_delta)."""

@@ -275,7 +275,7 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
     bd = pred.breakdown
     keys = ("lut", "ff", "dsp", "bram36")
     out_parts = {}
-    from hlsgen.ops_resources import twin_overhead
+    from hlsgen.ops_resources import twin_buffer, twin_overhead
     ctx, dims = design.ctx(), design.dims()
     for name, r in results.items():
         entry = {"synth": {k: r[k] for k in keys}}
@@ -284,6 +284,8 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
             extra = [twin_overhead(g, ctx, dims, design.board) for g in MODEL_GROUP[name]]
             # what the twin is expected to synthesize: the design's model + the twin-only glue
             entry["model_twin"] = {k: entry["model"][k] + sum(float(x[k]) for x in extra) for k in keys}
+        elif name.startswith("buffer "):
+            entry["model_twin"] = twin_buffer(*(int(parts[name][2][k]) for k in ("EW", "NE", "DEPTH")))
         out_parts[name] = entry
     group = {g: [n for n in results if part_group(n) == g] for g in ("buffers", "infrastructure")}
     for gname, names in group.items():
@@ -291,6 +293,9 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
             continue
         out_parts[gname] = {"synth": {k: sum(results[n][k] for n in names) for k in keys},
                             "model": {k: bd[gname][k] for k in keys}}
+        if gname == "buffers":     # the twin's own layout (twin_buffer), not the HLS design's banks
+            out_parts[gname]["model_twin"] = {k: float(sum(out_parts[n]["model_twin"][k] for n in names))
+                                              for k in keys}
         for n in names:
             out_parts.pop(n)
     total = {k: sum(p["synth"][k] for p in out_parts.values()) for k in keys}
@@ -306,4 +311,5 @@ def synth_project(project: str | Path, jobs: int = 2, log=None, only: list[str] 
             "seconds": round(time.time() - t0, 1),
             "note": "yosys synth_xilinx -family xcup per part (no Vivado): estimates; buffers synthesized "
                     f"{BUFFER_GROUP} elements at a time and scaled; the model excludes the platform "
-                    "shell; model_twin adds the glue only the twin has (ops_resources.TWIN_ONLY)"}
+                    "shell; model_twin adds the glue only the twin has (ops_resources.TWIN_ONLY) and prices the twin's "
+                    "row-per-word buffers (ops_resources.twin_buffer)"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hlsgen.ops_resources import twin_buffer
 from sim.cosim import rtl_sources
 from sim.synth import buffer_group, count_cells, synth, synth_buffer
 
@@ -35,13 +36,24 @@ def test_packed_dsp_lanes_two_products_per_dsp():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("ew,ne,depth", [(8, 48, 32), (16, 32, 256), (8, 32, 1024)])
+@pytest.mark.parametrize("ew,ne,depth", [(8, 48, 32), (16, 32, 64), (16, 32, 256), (8, 32, 1024)])
 def test_buffer_synthesized_by_groups_equals_the_whole(ew, ne, depth):
     """`hlsgen synth` scales one element group of a buffer (LUTRAM when shallow, block RAM when deep):
-    the scaled counts must be the whole buffer's."""
+    the scaled counts must be the whole buffer's, and the model of the twin's buffers (twin_buffer) too."""
     params = {"EW": ew, "NE": ne, "DEPTH": depth}
     assert buffer_group(params)[1] > 1                       # the grouped path, not the whole
     grouped = synth_buffer(rtl_sources("hg_ram.sv"), params)
     whole = synth("hg_ram", rtl_sources("hg_ram.sv"), params)
     assert {k: grouped[k] for k in KEYS} == {k: whole[k] for k in KEYS}
     assert grouped["cells"] == whole["cells"]
+    model = twin_buffer(ew, ne, depth)
+    assert {k: model[k] for k in ("lut", "ff", "bram36")} == {k: whole[k] for k in ("lut", "ff", "bram36")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ew,ne,depth", [(8, 576, 256), (16, 192, 256), (8, 768, 64)])
+def test_twin_buffer_model_at_deit_scale(ew, ne, depth):
+    """deit_tiny's QKV and residual buffers (197 tokens: 256 words) and a 64-word one, by groups."""
+    grouped = synth_buffer(rtl_sources("hg_ram.sv"), {"EW": ew, "NE": ne, "DEPTH": depth})
+    model = twin_buffer(ew, ne, depth)
+    assert {k: model[k] for k in ("lut", "ff", "bram36")} == {k: grouped[k] for k in ("lut", "ff", "bram36")}
