@@ -29,24 +29,10 @@ CSIM_FPS = 1000.0
 def csim_row(bits: int, prune: bool, images: int, tmp: Path) -> dict:
     """The explorer's 1000 FPS design held at `bits` (it would pick 8), the shipped checkpoint's
     selectors, the first `images` test images: C-simulated against the golden model."""
-    from dataclasses import replace
-
-    from hlsgen import emit
-    from hlsgen.board import resolve_board
-    from hlsgen.cmd_generate import explore_design, prepare
-    from hlsgen.outdir import write_project
-    from quant.checkpoint import load_model
-    from quant.intmodel import export_int_model
-    from quant.spec import PRESETS
-    from quant.zoo import shipped_checkpoint
+    from hlsgen.shipped_project import shipped_project
     t0 = time.time()
-    sels = tuple(load_model(shipped_checkpoint("fmnist", bits, True))[0].placements) if prune else ()
-    design, _ = explore_design(PRESETS["fmnist"], resolve_board("zcu102"), CSIM_FPS, sels)
-    design = replace(design, act_bits=bits)
-    prep = prepare(design, "fmnist", None, images)
-    im = export_int_model(prep.quant)
-    proj = emit.build_project(im, design, im.quantize_input(prep.images.numpy()), trace_mb=8.0)
-    out = write_project(proj.files, tmp / f"b{bits}{'_sel' if prune else ''}")
+    out, _, design = shipped_project("fmnist", bits, prune, tmp / f"b{bits}{'_sel' if prune else ''}", fps=CSIM_FPS,
+                                     images=images, trace_mb=8.0)
     t1 = time.time()
     r = run_csim(out)
     return {"bits": bits, "pruned": prune, "images": r.images, "bit_exact": r.bit_exact, "mismatched": r.mismatched,

@@ -14,11 +14,12 @@ import pytest
 from hlsgen import emit
 from hlsgen.board import resolve_board
 from hlsgen.cli import main
-from hlsgen.cmd_generate import explore_design, prepare
+from hlsgen.cmd_generate import explore_design
 from hlsgen.outdir import write_project
 from quant.intmodel import export_int_model
 from quant.spec import PRESETS
 from sim.csim import CsimError, run_csim
+from hlsgen.shipped_project import shipped_project
 from tests.test_generate import small_design, small_model
 
 
@@ -140,17 +141,8 @@ def test_corrupt_data_file_is_an_error(project8, tmp_path):
 # ---- the models the issue names ------------------------------------------------------------------------
 def _shipped_project(model: str, bits: int, prune: bool, out: Path, images: int | None = None) -> tuple[Path, int]:
     """A built-in model's shipped checkpoint at a 30 FPS ZCU102 design, on its test split."""
-    from quant.checkpoint import load_model
-    from quant.zoo import shipped_checkpoint
-    ckpt = shipped_checkpoint(model, bits, prune, train_if_missing=False)
-    sels = tuple(load_model(ckpt)[0].placements) if prune else ()
-    design, _ = explore_design(PRESETS[model], resolve_board("zcu102"), 30.0, sels)
-    design = replace(design, act_bits=bits)
-    prep = prepare(design, model, None, images)
-    im = export_int_model(prep.quant)
-    codes = im.quantize_input(prep.images.numpy())
-    proj = emit.build_project(im, design, codes, trace_mb=2)
-    return write_project(proj.files, out), len(codes)
+    path, n, _ = shipped_project(model, bits, prune, out, images=images)
+    return path, n
 
 
 @pytest.mark.slow
