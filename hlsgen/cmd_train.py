@@ -39,7 +39,7 @@ def register(sub) -> None:
 FMNIST_EPOCHS = (9, 3, 1)      # ~1.5 h on 2 CPU cores; what the shipped fmnist checkpoints were trained with
 FMNIST_QAT_IMAGES = 20000     # of the 60,000: QAT and selector stages fine-tune a trained float model
 FMNIST_SELECTOR_IMAGES = 10000  # of those: each selector stage is one epoch on these
-FMNIST_FINETUNE_EPOCHS = 1     # the backbone on the calibrated selectors, on the QAT images
+FMNIST_FINETUNE_EPOCHS = 3     # the backbone on the calibrated selectors, on the QAT images
 FOLDER_EPOCHS = (60, 30, 15)
 
 
