@@ -56,13 +56,23 @@ def _env() -> dict:
 _VERSION_LOCK = threading.Lock()
 
 
+def yowasp_cache_dir() -> Path:
+    """yowasp's WebAssembly cache folder, created if missing (a clear error if something else is there)."""
+    cache = Path(_env()["YOWASP_CACHE_DIR"])
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise SynthError(f"YOWASP_CACHE_DIR {cache} exists but is not a folder (a broken symlink or a file): "
+                         "remove it or point YOWASP_CACHE_DIR at a folder") from None
+    return cache
+
+
 @functools.cache
 def _first_yosys_run() -> str:
     # The first yowasp run compiles yosys' WebAssembly into YOWASP_CACHE_DIR; yosys runs started while
     # another process writes that cache die of SIGBUS (seen on a fresh clone with 2 parallel jobs), so
     # the first run happens alone: one thread, and one process at a time (file lock).
-    cache = Path(_env()["YOWASP_CACHE_DIR"])
-    cache.mkdir(parents=True, exist_ok=True)
+    cache = yowasp_cache_dir()
     with open(cache / ".hlsgen-first-run.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -57,3 +57,12 @@ def test_twin_buffer_model_at_deit_scale(ew, ne, depth):
     grouped = synth_buffer(rtl_sources("hg_ram.sv"), {"EW": ew, "NE": ne, "DEPTH": depth})
     model = twin_buffer(ew, ne, depth)
     assert {k: model[k] for k in ("lut", "ff", "bram36")} == {k: grouped[k] for k in ("lut", "ff", "bram36")}
+
+
+def test_broken_yowasp_cache_is_a_clear_error(tmp_path, monkeypatch):
+    from sim.synth import SynthError, yowasp_cache_dir
+    link = tmp_path / "yowasp"
+    link.symlink_to(tmp_path / "missing")
+    monkeypatch.setenv("YOWASP_CACHE_DIR", str(link))
+    with pytest.raises(SynthError, match="YOWASP_CACHE_DIR .*yowasp exists but is not a folder"):
+        yowasp_cache_dir()
