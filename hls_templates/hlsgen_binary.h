@@ -29,7 +29,7 @@ void binary_compute(const step_t& st, int rows, hls::stream<typename C::axi_t>& 
     typedef typename acc_type<C::BIN_PS_W>::type ps_t;
     const int PE = C::PE, SIMD = C::SIMD, KB = C::K_BITS, G = C::GELU_LANES;
     const int WB = C::AXI_W / 8;
-    const int SPW = C::BIN_SPW, WSTEP = C::BIN_WSTEP;   // steps per record word, words per step
+    const int SPW = C::BIN_SPW, WSTEP = C::BIN_WSTEP;   // steps per super-word, record words per super-word
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = A complete dim = 1)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = H complete dim = 1)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = QKV complete dim = 1)
@@ -80,8 +80,6 @@ bin_fill0:
 
     acc_t acc[C::PE];
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = acc complete)
-    shift_reg<C::AXI_W, C::SIMD> wsr[C::PE];   // per PE: the record word being consumed, step by step
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wsr complete)
     ap_int<16> gq[C::PE];                 // GELU queue: the PE results of the previous row
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = gq complete)
     acc_t sx = 0;
@@ -158,16 +156,18 @@ bin_tiles_rows_k:
         bin_pe:
             for (int p = 0; p < PE; p++) {
                 HLSGEN_PRAGMA(HLS UNROLL)
-                ap_uint<C::SIMD> bits;
-                if (WSTEP > 1) {
-                bin_step_words:
-                    for (int q = 0; q < WSTEP; q++) {
-                        HLSGEN_PRAGMA(HLS UNROLL)
-                        bits.range(C::AXI_W * (q + 1) - 1, C::AXI_W * q) = wbuf[front][p][j * WSTEP + q];
-                    }
-                } else {
-                    if (j % SPW == 0) wsr[p].load(wbuf[front][p][j / SPW]);
-                    bits = wsr[p].take();
+                // one read of the WSTEP banks: a super-word of SPW steps, step j % SPW selected
+                ap_uint<C::BIN_LW> sw;
+            bin_step_words:
+                for (int q = 0; q < WSTEP; q++) {
+                    HLSGEN_PRAGMA(HLS UNROLL)
+                    sw.range(C::AXI_W * (q + 1) - 1, C::AXI_W * q) = wbuf[front][p][(j / SPW) * WSTEP + q];
+                }
+                ap_uint<C::SIMD> bits = 0;
+            bin_step_select:
+                for (int g = 0; g < SPW; g++) {
+                    HLSGEN_PRAGMA(HLS UNROLL)
+                    if (g == j % SPW) bits = lanes<1, C::BIN_LW, C::SIMD>(sw, C::SIMD * g);
                 }
                 // gate-and-add: each lane passes x where the weight bit is 1 (+1), else 0
                 ps_t ps = 0;

@@ -2,8 +2,9 @@
 //
 // A buffer of ROWS x COLS values of B bits is NB banks (ARRAY_PARTITION complete on dim 1) of
 // words of W lanes: element (r, c) is lane c % W of word r * WPR + c / SPAN in bank (c / W) % NB,
-// with SPAN = W * NB lanes and WPR = COLS / SPAN words per row. W is the narrowest access of any
-// engine, SPAN the widest (hlsgen/buffers.py sizes both from the engines' lanes), so:
+// with SPAN = W * NB lanes and WPR = COLS / SPAN words per row. W is the greatest common divisor of
+// the engines' access widths, SPAN their least common multiple (hlsgen/buffers.py; with powers of two
+// the narrowest and the widest access), so every access is whole words and never straddles a span:
 //   span_read / span_write   one address in every bank: SPAN lanes, the widest access;
 //   group_write<A>           A lanes (W <= A <= SPAN) at column c: each bank of the span gets a write
 //                            enable that compares its group with c (a decoder, not a data mux);

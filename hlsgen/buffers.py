@@ -2,9 +2,12 @@
 table that the HLS emitter renders as banked arrays (hls_templates/hlsgen_buffers.h) and the
 resource model prices.
 
-A buffer of rows x cols values of `bits` bits is NB banks of words of W lanes (W = the narrowest
-access, SPAN = W * NB the widest, cols padded to a multiple of SPAN): every engine reads or writes
-whole groups of its lanes at a compile-time bank. Lane counts may be numpy arrays (the explorer).
+A buffer of rows x cols values of `bits` bits is NB banks of words of W lanes (W = the greatest
+common divisor of the access widths, SPAN = W * NB their least common multiple, cols padded to a
+multiple of SPAN): every engine reads or writes whole groups of its lanes at a compile-time bank, and
+a group never straddles two spans since every width divides SPAN. With power-of-two lanes W is the
+narrowest access and SPAN the widest; a binary engine of 3 x 2^n SIMD lanes beside power-of-two
+writers gives a span of 3 x 2^m. Lane counts may be numpy arrays (the explorer).
 """
 from __future__ import annotations
 
@@ -32,11 +35,11 @@ class Buffer:
 
     @property
     def W(self):
-        return _reduce(np.minimum, [a.lanes for a in self.accesses])
+        return _reduce(np.gcd, [a.lanes for a in self.accesses])
 
     @property
     def span(self):
-        return _reduce(np.maximum, [a.lanes for a in self.accesses])
+        return _reduce(np.lcm, [a.lanes for a in self.accesses])
 
     @property
     def NB(self):
@@ -55,12 +58,35 @@ class Buffer:
     def word_bits(self):
         return self.W * self.bits
 
+    def misfits(self) -> list[str]:
+        """Accesses the banking cannot serve at a compile-time bank: a width that is not a multiple of
+        the word or does not divide the span (its groups would straddle two spans). Ints only."""
+        return [f"{self.name}: {a.engine} {a.what} of {a.lanes} lanes (word {self.W} lanes, span {self.span})"
+                for a in self.accesses if a.lanes % self.W or self.span % a.lanes or self.NB * self.W != self.span]
+
 
 def _reduce(fn, vals):
     out = vals[0]
     for v in vals[1:]:
         out = fn(out, v)
-    return out
+    return out if isinstance(out, np.ndarray) else int(out)
+
+
+def binary_weight_words(simd, axi_bits: int) -> tuple:
+    """How the binary engine reads its weight records (AXI words, cyclically banked): (LW, WSTEP, SPW):
+    one read of WSTEP banks gives a super-word of LW = lcm(SIMD, AXI) bits that holds SPW input steps
+    of SIMD weight bits, the step picked by an SPW:1 select. Power-of-two SIMD: WSTEP = SIMD / AXI
+    words per step, or SPW = AXI / SIMD steps per word; SIMD = 3 x 2^n reads 3 words for SPW steps."""
+    lw = np.lcm(np.asarray(simd), axi_bits)
+    out = (lw, lw // axi_bits, lw // np.asarray(simd))
+    return out if np.ndim(lw) else tuple(int(v) for v in out)
+
+
+def binary_record_words(K: int, rec_bytes: int, simd, axi_bits: int):
+    """Words per weight record in the binary engine's buffer: the record itself, or more when the last
+    super-word read reaches past it (SIMD = 3 x 2^n: K bits end inside a super-word)."""
+    lw, wstep, _ = binary_weight_words(simd, axi_bits)
+    return np.maximum(cdiv(rec_bytes, axi_bits // 8), cdiv(K, lw) * wstep)
 
 
 def buffers(spec, k: int, par, selectors: bool, patch: int | None = None, s_bits: int | None = None,
@@ -146,8 +172,9 @@ def engine_buffers(spec, k: int, par, axi_bits: int) -> dict[str, tuple]:
     k-bit values), the softmax and LayerNorm row FIFOs and the LayerNorm affine ROMs (lanes banks)."""
     N, D, M = spec.num_tokens, spec.embed_dim, spec.mlp_dim
     p, wb = par, axi_bits // 8
-    bin_wpr = cdiv(max(D, M) // 8 + REQ_MULT_BYTES + REQ_BIAS_BYTES, wb)
-    bin_step = np.maximum(1, np.asarray(p["simd"]) // axi_bits)
+    kmax = max(D, M)
+    bin_wpr = binary_record_words(kmax, kmax // 8 + REQ_MULT_BYTES + REQ_BIAS_BYTES, p["simd"], axi_bits)
+    bin_step = binary_weight_words(p["simd"], axi_bits)[1]
     i8_wpr = cdiv(max(spec.patch_dim, D) + REQ_MULT_BYTES + REQ_BIAS_BYTES, wb)
     i8_step = np.maximum(1, np.asarray(p["i8_simd"]) // wb)
     att = cdiv(max(N, spec.head_dim), p["att_simd"]) * p["att_simd"]

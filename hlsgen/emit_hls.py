@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from hlsgen.arch import REQ_MULT_BYTES, STEP_FIELDS, cdiv
-from hlsgen.buffers import buffers, feat_offset, row_fifo_depths
+from hlsgen.buffers import binary_record_words, binary_weight_words, buffers, feat_offset, row_fifo_depths
+from hlsgen.design import is_simd_lanes
 from hlsgen.emit_lower import Lowered, layernorms, ln_affine
 from hlsgen.emit_params import (GELU_NAMES, LN_NAMES, SOFTMAX_NAMES, EmitError, bitlen, cfg_struct, cinit,
                                 fixed_fields, gelu_cfg, gelu_fields, ln_cfg, rq_fields, rsqrt_fields, signed_bits,
@@ -137,7 +138,11 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
     HD, HID = s.head_dim, max(s.head_dim // 2, 1)
     wb = d.board.memory.axi_width_bits // 8
     for f, v in par.as_dict().items():
-        _pow2(f, v)
+        if f == "simd":
+            if not is_simd_lanes(v):
+                raise EmitError(f"simd = {v}: the binary engine needs a power of two or 3 x a power of two (>= 6)")
+        else:
+            _pow2(f, v)
     _pow2("patch_size", s.patch_size)
     if wb % s.patch_size:
         raise EmitError(f"patch_size {s.patch_size} must divide the {wb}-byte AXI word (one pixel-row segment per cycle)")
@@ -147,6 +152,9 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
     s_bits = max([2 * k] + [r.bits for sel in sels for r in (sel.gate.rq, sel.pkg_rq)])
     z_bits = max([2 * k] + [sel.score.rq.bits for sel in sels])
     bufs = buffers(s, k, par.as_dict(), bool(sels), s_bits=s_bits, z_bits=z_bits)
+    misfits = [m for b in bufs.values() for m in b.misfits()]
+    if misfits:
+        raise EmitError("buffer banking: " + "; ".join(misfits))
     if bufs["X"].W * 16 > d.board.memory.axi_width_bits:
         raise EmitError("the class-token row loader writes X lanes from one AXI word: X's narrowest access is too wide")
 
@@ -190,8 +198,9 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
         "LN_BIAS_W": signed_bits(max(abs(int(b)) for r in ln_rows for b in r[2])),
         "SEL_MEAN_W": max([bitlen(int(np.max(m.mult))) for m in means], default=1),
         "SEL_PKG_W": signed_bits(N * ((1 << k) - 1) << 15),
-        "BIN_WPR": max(cdiv(x.K // 8 + REQ_MULT_BYTES + x.bias_bytes, wb) for x in bins),
-        "BIN_SPW": max(1, wb * 8 // par.simd), "BIN_WSTEP": max(1, par.simd // (wb * 8)),
+        "BIN_WPR": max(int(binary_record_words(x.K, x.K // 8 + REQ_MULT_BYTES + x.bias_bytes, par.simd, wb * 8))
+                       for x in bins),
+        **dict(zip(("BIN_LW", "BIN_WSTEP", "BIN_SPW"), binary_weight_words(par.simd, wb * 8))),
         "I8_WPR": max(cdiv(x.K + REQ_MULT_BYTES + x.bias_bytes, wb) for x in i8s),
         "I8_SPW": max(1, wb // par.i8_simd), "I8_WSTEP": max(1, par.i8_simd // wb),
         "I8_NPOS": max(max(x.pos for x in i8s), 1), "BK_MAX": max(D, M), "BO_MAX": max(3 * D, M),

@@ -20,6 +20,7 @@ from quant.nl_exp import ExpParams, SoftmaxParams
 from quant.nl_gelu import GeluParams
 from quant.nl_layernorm import LayerNormParams, RsqrtParams
 from hlsgen.arch import OP_NAMES, sv_package
+from hlsgen.buffers import binary_weight_words
 from hlsgen.ops import (AttnAV, AttnQK, ImageLoad, LayerNorm, LinearBinary, LinearInt8, PackageToken, SelectStep,
                         Softmax, report_type)
 from hlsgen.schedule import block_of
@@ -298,7 +299,9 @@ def config(design, im, lw) -> dict:
     secs = [x for x in lw.sections if x.kind in ("binary", "int8")]
     bins = [x for x in secs if x.kind == "binary"]
     i8s = [x for x in secs if x.kind == "int8"]
-    b_twb, i_twb = max(256, par.simd), max(256, 8 * par.i8_simd)
+    # a lane word is the HLS engine's super-word of whole SIMD steps on the twin's 256-bit stream (SIMD =
+    # 3 x 2^n: 768 bits), read whole, the step picked by a TWB / SIMD-way select
+    b_twb, i_twb = binary_weight_words(par.simd, 256)[0], max(256, 8 * par.i8_simd)
     b_rec = max(x.K // 8 + 2 + x.bias_bytes for x in bins)
     i_rec = max(x.K + 2 + x.bias_bytes + 2 * x.pos for x in i8s)
     rqs = [blk.qkv.rq for blk in im.blocks] + [r for blk in im.blocks for r in

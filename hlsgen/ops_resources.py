@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hlsgen.arch import MAXI_BURST, MAXI_OUTSTANDING, MAXI_WRITE_BURST, STEP_BITS, Ctx, cdiv, clog2, dsp_chain
-from hlsgen.buffers import buffers, engine_buffers
+from hlsgen.buffers import binary_weight_words, buffers, engine_buffers
 
 KEYS = ("lut", "ff", "dsp", "bram36", "uram")
 
@@ -119,7 +119,8 @@ def requant_resources(lanes) -> dict:
 #            1 DSP in the binary engine, 2 in the int8 engine), the weight-record loader (hg_wtiles write
 #            steering + two requantizer-constant extractors at a variable byte offset, ~700 LUT each),
 #            the int8 engine's input modes (image patches, selector features);
-#   units:   per PE (binary, int8: the PE slice of the weight word, a TWB/SIMD-way mux; double-buffered
+#   units:   per PE (int8: the PE slice of the weight word, a TWB/SIMD-way mux, which the binary engine
+#            now counts itself, step_select_lut: refitted 820 -> 756 LUT per PE; double-buffered
 #            requantizer constants; output tags), per MAC lane (attention: PE x SIMD; the tile RAM write
 #            steering, the packed-product split) or per lane (softmax, LayerNorm: lane pipelines and
 #            FIFO steering beyond the unit-level fits);
@@ -149,7 +150,7 @@ def requant_resources(lanes) -> dict:
 ROW_SELECT_LUT = 0.25
 ENGINE_GLUE = {
     # engine: {resource: (fixed, per unit, per lane, per row bit)}; zeros where the model was within 25%
-    "binary": {"lut": (2107, 820, 0, ROW_SELECT_LUT), "ff": (129, 347, 0, 0), "dsp": (0, 0, 0, 0)},
+    "binary": {"lut": (2107, 756, 0, ROW_SELECT_LUT), "ff": (129, 347, 0, 0), "dsp": (0, 0, 0, 0)},
     "int8": {"lut": (2842, 3084, 454, ROW_SELECT_LUT), "ff": (78, 765, 128, 0), "dsp": (2, 0, 0, 0)},
     "attention": {"lut": (514, 59, 0, ROW_SELECT_LUT), "ff": (-207, 55, 0, 0), "dsp": (0, 1, 0, 0)},
     "softmax": {"lut": (827, 64, 0, 0), "ff": (244, 0, 0, 0), "dsp": (0, 0, 0, 0)},
@@ -260,6 +261,17 @@ def twin_memory_delta(engine: str, ctx: Ctx, dims: Dims, board=None) -> dict:
 
 
 # ---- engines ------------------------------------------------------------------------------------------
+def step_select_lut(simd, board=None):
+    """Per PE: the SPW:1 select of a step's SIMD weight bits out of the LW-bit super-word the binary
+    engine reads (hlsgen.buffers.binary_weight_words; the twin's lane word is the same LW bits): a LUT6
+    selects 4 inputs, so ~SPW / 4 LUT per bit (a 2:1 select: half a LUT), none when SPW = 1. At digits
+    widths this is 64 LUT per PE whatever the SIMD (LW = 256); before it was counted it sat in the fitted
+    per-PE glue."""
+    axi = board.memory.axi_width_bits if board is not None else 256
+    spw = binary_weight_words(simd, axi)[2]
+    return np.where(spw > 1, np.asarray(simd) * spw / 4, 0)
+
+
 def binary_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
     """PE x SIMD gate-and-add lanes: per PE a SIMD-input adder tree over the activations whose weight
     is +1 (the gate folds into the first adder level), y = 2*S+ - Sum(x) with one shared Sum(x) tree
@@ -270,6 +282,7 @@ def binary_engine(ctx: Ctx, dims: Dims, board=None) -> dict:
     acc = k + clog2(kmax) + 1
     lpl = binary_lut_per_lane(k)
     lut = (pe * simd * lpl + simd * lpl          # PE trees + the shared Sum(x) tree
+           + pe * step_select_lut(simd, board)     # the input step out of the weight super-word
            + pe * 2 * acc                          # accumulator + (2 S+ - Sum x) subtractor per PE
            + pe * 18 + 300)                        # residual saturating adder per PE; control
     ff = (pe * simd * (k + 2)                      # adder-tree pipeline registers (~k+2 bits per lane)

@@ -170,7 +170,7 @@ def test_design_yaml_round_trip(tmp_path):
     (lambda d: d.pop("act_bits"), "missing key 'act_bits'"),
     (lambda d: d.update(act_bits=9), "'act_bits' must be an integer in 2..8"),
     (lambda d: d["parallelism"].update(pe=5), r"parallelism.*pe = 5 is not usable.*power of two dividing"),
-    (lambda d: d["parallelism"].update(simd=24), r"simd = 24 is not usable.*power of two"),
+    (lambda d: d["parallelism"].update(simd=3), r"simd = 3 is not usable.*power of two, or 3 x a power of two \(>= 6\)"),
     (lambda d: d["parallelism"].update(gelu_lanes=5), r"gelu_lanes = 5 is not usable"),
     (lambda d: d["parallelism"].update(foo=1), "unknown key 'foo'"),
     (lambda d: d["parallelism"].pop("ln_lanes"), "missing key 'ln_lanes'"),

@@ -30,9 +30,10 @@ SPEC = ViTSpec("t40", 12, 3, 4, 40, 3, 5, 2.0, 10)
 SELECTORS = (SelectorPlacement(1, 0.7), SelectorPlacement(2, 0.49))
 
 
-def small_model(bits: int, selectors=SELECTORS, score_bias: float = 0.0, seed: int = 0, images: int = 12):
+def small_model(bits: int, selectors=SELECTORS, score_bias: float = 0.0, seed: int = 0, images: int = 12,
+                spec: ViTSpec = SPEC):
     """A calibrated t40 model (weights wide enough to use every range) whose selectors prune."""
-    model = build_vit(SPEC, tuple(selectors), seed=seed)
+    model = build_vit(spec, tuple(selectors), seed=seed)
     torch.manual_seed(seed)
     for name, p in model.named_parameters():
         if name.endswith("weight") and p.dim() > 1:

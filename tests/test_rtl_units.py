@@ -102,10 +102,11 @@ def _matmul(kind, pe, simd, aw, bw, x, w, acc_w):
     return _run(top, [top + ".sv"], params, data, "sim.cocotb_tests.tb_matmul")
 
 
-@pytest.mark.parametrize("pe, simd, k", [(4, 8, 8), (3, 16, 4), (2, 1, 6)])
+@pytest.mark.parametrize("pe, simd, k", [(4, 8, 8), (3, 16, 4), (2, 1, 6), (2, 24, 8), (3, 6, 4)])
 def test_binary_engine_matches_linear_binary(pe, simd, k):
-    """Gate-and-add lanes: X . W^T for W in {-1,+1}; composed with the requantizer it is linear_binary."""
-    rows, K, O = 6, 64, 3 * pe
+    """Gate-and-add lanes: X . W^T for W in {-1,+1}; composed with the requantizer it is linear_binary.
+    SIMD 24 and 6 (3 x 2^n): adder trees with an odd node out at some level."""
+    rows, K, O = 6, 64 if 64 % simd == 0 else 4 * simd, 3 * pe
     lo, hi = -(1 << (k - 1)), 1 << (k - 1)
     x = rng.integers(lo, hi, (rows, K))
     x[0], x[1] = lo, hi - 1

@@ -45,11 +45,16 @@ module hg_bin_core #(
                     assign tree[t][0][i] = w[t*SIMD+i] ? TW'(xi) : '0;
                 end
             end
+            // level l holds ceil(SIMD / 2^l) nodes: an odd node out passes through (SIMD = 3 x 2^n)
             for (l = 0; l < LV; l++) begin : g_lvl
-                for (i = 0; i < (SIMD >> (l + 1)); i++) begin : g_add
-                    always_ff @(posedge clk) tree[t][l+1][i] <= tree[t][l][2*i] + tree[t][l][2*i+1];
+                for (i = 0; i < ((SIMD - 1) >> (l + 1)) + 1; i++) begin : g_add
+                    if (2 * i + 1 < ((SIMD - 1) >> l) + 1) begin : g_pair
+                        always_ff @(posedge clk) tree[t][l+1][i] <= tree[t][l][2*i] + tree[t][l][2*i+1];
+                    end else begin : g_pass
+                        always_ff @(posedge clk) tree[t][l+1][i] <= tree[t][l][2*i];
+                    end
                 end
-                for (i = (SIMD >> (l + 1)); i < SIMD; i++) begin : g_unused
+                for (i = ((SIMD - 1) >> (l + 1)) + 1; i < SIMD; i++) begin : g_unused
                     assign tree[t][l+1][i] = '0;
                 end
             end
