@@ -143,16 +143,17 @@ def requant_resources(lanes) -> dict:
 # TWIN ONLY terms are not part of the design the explorer sizes (the HLS design has no such muxes); they
 # are the twin's overhead, added back (twin_overhead) wherever the model is compared with synthesis of
 # the twin (sim/synth.py, bench/calibration/fit_engines.py, tests/test_resource_calibration.py).
-# Attention DSP: the twin's 9-bit x packed-weight products do not pack two per DSP under yosys once
-# PE > 1 (measured: PE x SIMD + PE DSPs): floor(PE/2) x SIMD extra.
+# Attention DSP: the twin packs two products per DSP48E2 as the HLS mul2 does (its low field is 2k + 2
+# bits, so the pair fits the 27-bit port); until it did (a field of 2k + 3 bits: 28) yosys split every
+# pair over two DSPs, PE x SIMD + PE in all, and the model carried the difference as twin-only glue.
 # Constants: (fixed, per unit, per lane, per row bit), fitted by least squares on engines.json with
 # bench/calibration/fit_engines.py (designs p1, p2, p4; h8 held out).
 ROW_SELECT_LUT = 0.25
 ENGINE_GLUE = {
     # engine: {resource: (fixed, per unit, per lane, per row bit)}; zeros where the model was within 25%
-    "binary": {"lut": (2107, 756, 0, ROW_SELECT_LUT), "ff": (129, 347, 0, 0), "dsp": (0, 0, 0, 0)},
+    "binary": {"lut": (2107, 756, 0, ROW_SELECT_LUT), "ff": (148, 332, 0, 0), "dsp": (0, 0, 0, 0)},
     "int8": {"lut": (2842, 3084, 454, ROW_SELECT_LUT), "ff": (78, 765, 128, 0), "dsp": (2, 0, 0, 0)},
-    "attention": {"lut": (514, 59, 0, ROW_SELECT_LUT), "ff": (-207, 55, 0, 0), "dsp": (0, 1, 0, 0)},
+    "attention": {"lut": (530, 44, 0, ROW_SELECT_LUT), "ff": (-205, 54, 0, 0), "dsp": (0, 0, 0, 0)},
     "softmax": {"lut": (827, 64, 0, 0), "ff": (244, 0, 0, 0), "dsp": (0, 0, 0, 0)},
     "layernorm": {"lut": (1522, 0, 0, 0), "ff": (0, 0, 0, 0), "dsp": (0, 0, 0, 0)},   # fixed only: fit_engines.py
 }
@@ -177,10 +178,9 @@ def glue_features(engine: str, key: str, ctx: Ctx, dims: Dims):
 
 
 # which ENGINE_GLUE columns (0 fixed, 1 per unit, 2 per lane, 3 per row bit) only the twin has (see above);
-# and per resource: the DSPs of the twin's unpacked attention products (the HLS kernels pack two per DSP,
-# explicitly: mul2) and of its int8 DMA address multiplies (the HLS steps carry the tile sizes)
+# and per resource: the DSPs of the twin's int8 DMA address multiplies (the HLS steps carry the tile sizes)
 TWIN_ONLY = {"binary": (3,), "int8": (1, 2, 3), "attention": (3,)}
-TWIN_ONLY_BY_KEY = {("attention", "dsp"): (1,), ("int8", "dsp"): (0,)}
+TWIN_ONLY_BY_KEY = {("int8", "dsp"): (0,)}
 
 
 def engine_glue(engine: str, ctx: Ctx, dims: Dims, twin: bool = False) -> dict:

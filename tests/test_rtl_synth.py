@@ -66,3 +66,15 @@ def test_broken_yowasp_cache_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("YOWASP_CACHE_DIR", str(link))
     with pytest.raises(SynthError, match="YOWASP_CACHE_DIR .*yowasp exists but is not a folder"):
         yowasp_cache_dir()
+
+
+@pytest.mark.slow
+def test_attention_products_pack_two_per_dsp():
+    """hg_dsp_core with the attention engine's operands (9-bit x: a signed Q or unsigned P code; signed
+    8-bit K / V) and its low field of 2k + 2 = 18 bits: PE 2 x SIMD 4 takes 4 DSP48E2, two products
+    each, as the model counts. The field one bit wider (the 28-bit packed operand the twin had) splits
+    every pair over two DSPs: 8."""
+    base = {"PE": 2, "SIMD": 4, "AW": 9, "BW": 8, "ACC_W": 24, "TAG_W": 1}
+    src = rtl_sources("hg_dsp_core.sv")
+    assert synth("hg_dsp_core", src, {**base, "SH": 18})["dsp"] == 4
+    assert synth("hg_dsp_core", src, {**base, "SH": 19})["dsp"] == 8

