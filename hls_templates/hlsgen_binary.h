@@ -34,10 +34,12 @@ void binary_compute(const step_t& st, int rows, hls::stream<typename C::axi_t>& 
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = H complete dim = 1)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = QKV complete dim = 1)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = X complete dim = 1)
-    // the double buffer of weight records: [front/back][PE lanes][record words]
-    static axi_t wbuf[2][C::PE][C::BIN_WPR];
+    // the double buffer of weight records: [front/back][PE lanes][bank q][address a] holds record word
+    // a * WSTEP + q; the banks are a dimension of their own (WSTEP may be 3: a cyclic partition would
+    // compute them with a modulo)
+    static axi_t wbuf[2][C::PE][C::BIN_WSTEP][C::BIN_WPB];
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wbuf complete dim = 2)
-    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wbuf cyclic factor = C::BIN_WSTEP dim = 3)
+    HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = wbuf complete dim = 3)
     mult_t m_front[C::PE], m_back[C::PE];
     bias_t b_front[C::PE], b_back[C::PE];
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = m_front complete)
@@ -60,7 +62,7 @@ void binary_compute(const step_t& st, int rows, hls::stream<typename C::axi_t>& 
 
     // tile 0 into buffer 0 (exposed: the engine waits for its first tile)
     axi_t prev = 0;
-    int fp = 0, fk = 0;
+    int fp = 0, fk = 0, fq = 0, fa = 0;
 bin_fill0:
     for (int i = 0; i < fill_n; i++) {
         HLSGEN_PRAGMA(HLS PIPELINE II = 1)
@@ -68,12 +70,15 @@ bin_fill0:
         HLSGEN_PRAGMA(HLS LATENCY max = C::IO_DEPTH)
         HLSGEN_TRIP(i == 0, i == 0);
         const axi_t item = items.read();
-        fill_word<C::AXI_W, C::PE, C::BIN_WPR, C::BIN_WSTEP>(item, 0, fp, fk, wbuf);
+        fill_banked<C::AXI_W, C::PE, C::BIN_WSTEP, C::BIN_WPB>(item, 0, fp, fq, fa, wbuf);
         fill_consts<C::AXI_W, C::PE>(item, prev, fp, fk, c_last, kb, st.bias_bytes, m_front, b_front);
         prev = item;
         fk++;
+        next_word<C::BIN_WSTEP>(fq, fa);
         if (fk == a_words) {
             fk = 0;
+            fq = 0;
+            fa = 0;
             fp++;
         }
     }
@@ -86,6 +91,8 @@ bin_fill0:
     int t = 0, r = 0, j = 0, ti = 0, front = 0, fi = 0, gcnt = 0, grow = 0, gcol = 0;
     fp = 0;
     fk = 0;
+    fq = 0;
+    fa = 0;
     prev = 0;
 bin_acc_init:
     for (int p = 0; p < PE; p++) {
@@ -108,13 +115,16 @@ bin_tiles_rows_k:
         // fill: tile t+1's records into the back buffer
         if (t + 1 < tiles && fi < fill_n) {
             const axi_t item = items.read();
-            fill_word<C::AXI_W, C::PE, C::BIN_WPR, C::BIN_WSTEP>(item, 1 - front, fp, fk, wbuf);
+            fill_banked<C::AXI_W, C::PE, C::BIN_WSTEP, C::BIN_WPB>(item, 1 - front, fp, fq, fa, wbuf);
             fill_consts<C::AXI_W, C::PE>(item, prev, fp, fk, c_last, kb, st.bias_bytes, m_back, b_back);
             prev = item;
             fi++;
             fk++;
+            next_word<C::BIN_WSTEP>(fq, fa);
             if (fk == a_words) {
                 fk = 0;
+                fq = 0;
+                fa = 0;
                 fp++;
             }
         }
@@ -157,18 +167,28 @@ bin_tiles_rows_k:
             for (int p = 0; p < PE; p++) {
                 HLSGEN_PRAGMA(HLS UNROLL)
                 // one read of the WSTEP banks: a super-word of SPW steps, step j % SPW selected
+                ap_uint<C::SIMD> bits = 0;
+#ifdef HLSGEN_SYNTH_VIEW
                 ap_uint<C::BIN_LW> sw;
             bin_step_words:
                 for (int q = 0; q < WSTEP; q++) {
                     HLSGEN_PRAGMA(HLS UNROLL)
-                    sw.range(C::AXI_W * (q + 1) - 1, C::AXI_W * q) = wbuf[front][p][(j / SPW) * WSTEP + q];
+                    sw.range(C::AXI_W * (q + 1) - 1, C::AXI_W * q) = wbuf[front][p][q][udiv<SPW>(j)];
                 }
-                ap_uint<C::SIMD> bits = 0;
             bin_step_select:
                 for (int g = 0; g < SPW; g++) {
                     HLSGEN_PRAGMA(HLS UNROLL)
-                    if (g == j % SPW) bits = lanes<1, C::BIN_LW, C::SIMD>(sw, C::SIMD * g);
+                    if (g == umod<SPW>(j)) bits = lanes<1, C::BIN_LW, C::SIMD>(sw, C::SIMD * g);
                 }
+#else
+                if (WSTEP == 1) {     // C simulation: the same bits, without the copy and the select loop
+                    bits = field<C::SIMD, C::AXI_W>(wbuf[front][p][0][udiv<SPW>(j)], C::SIMD * umod<SPW>(j));
+                } else {
+                    ap_uint<C::BIN_LW> sw;
+                    for (int q = 0; q < WSTEP; q++) sw.range(C::AXI_W * (q + 1) - 1, C::AXI_W * q) = wbuf[front][p][q][udiv<SPW>(j)];
+                    bits = field<C::SIMD, C::BIN_LW>(sw, C::SIMD * umod<SPW>(j));
+                }
+#endif
                 // gate-and-add: each lane passes x where the weight bit is 1 (+1), else 0
                 ps_t ps = 0;
             bin_gate_add:
@@ -221,6 +241,8 @@ bin_tiles_rows_k:
         if (tile_advance(t, r, j, ti, front, fi, per_row, per_tile, tiles)) {
             fp = 0;
             fk = 0;
+            fq = 0;
+            fa = 0;
             swap_consts<C::PE>(m_front, b_front, m_back, b_back);
         }
     }

@@ -106,6 +106,27 @@ ap_uint<W> shr(const ap_uint<W>& v, int s) {
 #endif
 }
 
+// x / D for 0 <= x < 2^16 without a divider core (Vitis binds one to a division by any constant that is
+// not a power of two): D = 2^m is a shift, D = 3 * 2^m a shift and a multiply by ceil(2^17 / 3), exact
+// below 2^17 and free of overflow below 2^16. Buffer spans and weight super-words are 2^m or 3 * 2^m.
+template <int D>
+inline int udiv(int x) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    static_assert(D > 0 && ((D & (D - 1)) == 0 || ((D % 3) == 0 && ((D / 3) & (D / 3 - 1)) == 0)),
+                  "udiv: D must be 2^m or 3 * 2^m");
+#ifndef HLSGEN_SYNTH_VIEW
+    if (x < 0 || x >= (1 << 16)) throw "hlsgen: udiv operand out of 0 .. 2^16";
+#endif
+    if ((D & (D - 1)) == 0) return (int)((unsigned)x / (unsigned)D);
+    const unsigned y = (unsigned)x / (unsigned)(D / 3);
+    return (int)((y * 43691u) >> 17);
+}
+template <int D>
+inline int umod(int x) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    return x - udiv<D>(x) * D;
+}
+
 // lanes [lo, lo + A) of N-lane words of B bits: A lanes out of N (lo a multiple of A)
 template <int B, int N, int A>
 ap_uint<B * A> lanes(const ap_uint<B * N>& v, int lo) {

@@ -10,7 +10,8 @@
 //                            enable that compares its group with c (a decoder, not a data mux);
 //   group_read<A>            every bank read at one address, the group of c selected (an A-lane
 //                            SPAN/A:1 multiplexer); narrower sequential readers shift a span instead.
-// Bank indices are functions of unrolled loop counters only, and a helper touches each bank at most
+// Column arithmetic divides by SPAN and A, which may be 3 x 2^m: udiv (a shift and a multiply), never a
+// divider. Bank indices are functions of unrolled loop counters only, and a helper touches each bank at most
 // once, so a pipelined loop that reads and writes a buffer uses at most the two ports of each bank.
 #ifndef HLSGEN_BUFFERS_H
 #define HLSGEN_BUFFERS_H
@@ -69,8 +70,8 @@ template <class G, int A>
 void group_write(typename G::word_t buf[G::NB][G::DEPTH], int r, int c, ap_uint<G::B * A> v) {
     HLSGEN_PRAGMA(HLS INLINE)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = buf complete dim = 1)
-    const int addr = r * G::WPR + c / G::SPAN;
-    const int sel = (c % G::SPAN) / A;
+    const int addr = r * G::WPR + udiv<G::SPAN>(c);
+    const int sel = udiv<A>(umod<G::SPAN>(c));
 group_write_groups:
     for (int g = 0; g < G::SPAN / A; g++) {
         HLSGEN_PRAGMA(HLS UNROLL)
@@ -85,8 +86,8 @@ group_write_groups:
 template <class G, int A>
 ap_uint<G::B * A> group_read(const typename G::word_t buf[G::NB][G::DEPTH], int r, int c) {
     HLSGEN_PRAGMA(HLS INLINE)
-    const typename G::span_t s = span_read<G>(buf, r, c / G::SPAN);
-    const int sel = (c % G::SPAN) / A;
+    const typename G::span_t s = span_read<G>(buf, r, udiv<G::SPAN>(c));
+    const int sel = udiv<A>(umod<G::SPAN>(c));
     ap_uint<G::B * A> v = 0;
 group_read_groups:
     for (int g = 0; g < G::SPAN / A; g++) {

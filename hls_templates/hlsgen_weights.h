@@ -160,6 +160,34 @@ fill_lanes:
     }
 }
 
+// The binary engine's records as WSTEP banks of record words (word a * WSTEP + q in bank q, address a):
+// WSTEP may be 3, so bank and address are counted by the caller (fq, fa), not computed with % and /.
+template <int AXI_W, int PE, int WSTEP, int WPB>
+void fill_banked(const ap_uint<AXI_W> item, int half, int fp, int fq, int fa, ap_uint<AXI_W> wbuf[2][PE][WSTEP][WPB]) {
+    HLSGEN_PRAGMA(HLS INLINE)
+fill_banked_lanes:
+    for (int p = 0; p < PE; p++) {
+        HLSGEN_PRAGMA(HLS UNROLL)
+    fill_banked_banks:
+        for (int q = 0; q < WSTEP; q++) {
+            HLSGEN_PRAGMA(HLS UNROLL)
+            if (p == fp && q == fq) wbuf[half][p][q][fa] = item;
+        }
+    }
+}
+
+// the next record word: bank fq, address fa (fa * WSTEP + fq counts the words)
+template <int WSTEP>
+void next_word(int& fq, int& fa) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    if (fq == WSTEP - 1) {
+        fq = 0;
+        fa++;
+    } else {
+        fq++;
+    }
+}
+
 // lane fp's requantizer constants, taken when item fk holds their last byte (fk == c_last)
 template <int AXI_W, int PE>
 void fill_consts(const ap_uint<AXI_W> item, const ap_uint<AXI_W> prev, int fp, int fk, int c_last, int at,

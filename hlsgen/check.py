@@ -403,6 +403,12 @@ class Checker(ValueResolver):
         fctx = ctx
         banks_per_dim = []
         for d, (kind, factor) in sorted(info.parts.items()):
+            if kind == "cyclic" and factor and factor & (factor - 1):
+                rep.error("bank-static", acc.file, acc.line,
+                          f"{acc.array}: cyclic factor {factor} is not a power of two: Vitis computes each access's "
+                          f"bank and address with a modulo and a division by {factor} (give the banks a dimension "
+                          "of their own, partitioned completely)")
+                return
             dims = range(len(acc.indices)) if d == 0 else [d - 1]
             for i in dims:
                 if i >= len(acc.indices):

@@ -201,6 +201,8 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
         "BIN_WPR": max(int(binary_record_words(x.K, x.K // 8 + REQ_MULT_BYTES + x.bias_bytes, par.simd, wb * 8))
                        for x in bins),
         **dict(zip(("BIN_LW", "BIN_WSTEP", "BIN_SPW"), binary_weight_words(par.simd, wb * 8))),
+        "BIN_WPB": cdiv(max(int(binary_record_words(x.K, x.K // 8 + REQ_MULT_BYTES + x.bias_bytes, par.simd, wb * 8))
+                            for x in bins), binary_weight_words(par.simd, wb * 8)[1]),
         "I8_WPR": max(cdiv(x.K + REQ_MULT_BYTES + x.bias_bytes, wb) for x in i8s),
         "I8_SPW": max(1, wb // par.i8_simd), "I8_WSTEP": max(1, par.i8_simd // wb),
         "I8_NPOS": max(max(x.pos for x in i8s), 1), "BK_MAX": max(D, M), "BO_MAX": max(3 * D, M),

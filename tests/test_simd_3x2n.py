@@ -4,15 +4,19 @@ as 3-word super-words of several steps; HLS C simulation and the RTL twin stay b
 within 5% of the model, and a banking that would straddle spans is refused."""
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from hlsgen import emit
+from hlsgen import arch, emit
 from hlsgen.board import resolve_board
 from hlsgen.buffers import Buffer, binary_record_words, binary_weight_words, buffers
 from hlsgen.cli import main
 from hlsgen.design import DesignPoint, Parallelism, allowed_values, is_simd_lanes
 from hlsgen.emit_params import EmitError
 from hlsgen.outdir import write_project
+from sim.aptypes import compile_cpp
 from quant.spec import PRESETS, SelectorPlacement, ViTSpec
 from sim.cosim import run_top_level
 from sim.csim_cycles import RESULT_WRITE
@@ -81,3 +85,46 @@ def test_twin_bit_exact_and_cycles_at_simd_48(tmp_path):
     assert lv.bit_exact, lv.first_mismatch
     for op, r in lv.per_op.items():
         assert abs(r["ratio"] - 1) < 0.05, (op, r)
+
+
+UDIV_TEST = r"""
+#include <cstdio>
+#include "hlsgen_bits.h"
+using namespace hlsgen;
+template <int D> int check() {
+    int bad = 0;
+    for (int x = 0; x < (1 << 16); x++) bad += udiv<D>(x) != x / D || umod<D>(x) != x % D;
+    return bad;
+}
+int main() {
+    const int bad = check<1>() + check<3>() + check<6>() + check<12>() + check<16>() + check<48>() + check<96>() +
+                    check<192>() + check<384>() + check<768>() + check<1536>() + check<256>();
+    std::printf("%d\n", bad);
+    return bad != 0;
+}
+"""
+
+
+def test_udiv_is_exact_on_every_16_bit_operand(tmp_path):
+    """Columns and record words divide by 2^m or 3 x 2^m with a shift and a multiply (no divider core):
+    exact for every operand below 2^16."""
+    tpl = Path(__file__).resolve().parent.parent / "hls_templates"
+    sources = {"udiv_test.cpp": UDIV_TEST, "hlsgen_arch.h": arch.cpp_header("udiv test"),
+               **{h: (tpl / h).read_text() for h in ("hlsgen_common.h", "hlsgen_bits.h")}}
+    exe = compile_cpp(sources, "udiv_test")
+    out = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "0", out.stdout + out.stderr
+
+
+def test_check_refuses_a_cyclic_partition_by_three(tmp_path, capsys):
+    """A cyclic factor that is not a power of two is a modulo and a division per access in Vitis: the
+    binary engine's weight banks are therefore a dimension of their own; planted in the attention tile."""
+    out, *_ = _project(tmp_path, PAR24, SEL48, images=1)
+    assert main(["check", str(out)]) == 0
+    att = out / "src" / "hlsgen_attention.h"
+    text = att.read_text()
+    assert "cyclic factor = C::ATT_SIMD dim = 3" in text
+    att.write_text(text.replace("cyclic factor = C::ATT_SIMD dim = 3", "cyclic factor = 3 dim = 3"))
+    capsys.readouterr()
+    assert main(["check", str(out)]) == 1
+    assert "cyclic factor 3 is not a power of two" in capsys.readouterr().out
