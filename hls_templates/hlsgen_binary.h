@@ -150,8 +150,8 @@ bin_tiles_rows_k:
         }
         // MAC: input step j of row r
         if (ti < work_n && j < ks_n) {
-            const ap_uint<KB * C::SIMD> xw = st.src == 0 ? group_read<typename C::GA, C::SIMD>(A, r, j * SIMD)
-                                                         : group_read<typename C::GH, C::SIMD>(H, r, j * SIMD);
+            const ap_uint<KB * C::SIMD> xw = st.src == 0 ? group_read_step<typename C::GA, C::SIMD>(A, r, j)
+                                                         : group_read_step<typename C::GH, C::SIMD>(H, r, j);
             ap_int<KB> xv[C::SIMD];
             HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = xv complete)
             unpack_s<KB, C::SIMD>(xw, xv);

@@ -118,8 +118,8 @@ inline int udiv(int x) {
     if (x < 0 || x >= (1 << 16)) throw "hlsgen: udiv operand out of 0 .. 2^16";
 #endif
     if ((D & (D - 1)) == 0) return (int)((unsigned)x / (unsigned)D);
-    const unsigned y = (unsigned)x / (unsigned)(D / 3);
-    return (int)((y * 43691u) >> 17);
+    const ap_uint<16> y = (unsigned)x / (unsigned)(D / 3 ? D / 3 : 1);   // 16 bits: a 16 x 16 multiply
+    return (int)((ap_uint<33>(y) * 43691u) >> 17);
 }
 template <int D>
 inline int umod(int x) {

@@ -71,7 +71,7 @@ void group_write(typename G::word_t buf[G::NB][G::DEPTH], int r, int c, ap_uint<
     HLSGEN_PRAGMA(HLS INLINE)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = buf complete dim = 1)
     const int addr = r * G::WPR + udiv<G::SPAN>(c);
-    const int sel = udiv<A>(umod<G::SPAN>(c));
+    const int sel = A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c));
 group_write_groups:
     for (int g = 0; g < G::SPAN / A; g++) {
         HLSGEN_PRAGMA(HLS UNROLL)
@@ -87,9 +87,26 @@ template <class G, int A>
 ap_uint<G::B * A> group_read(const typename G::word_t buf[G::NB][G::DEPTH], int r, int c) {
     HLSGEN_PRAGMA(HLS INLINE)
     const typename G::span_t s = span_read<G>(buf, r, udiv<G::SPAN>(c));
-    const int sel = udiv<A>(umod<G::SPAN>(c));
+    const int sel = A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c));
     ap_uint<G::B * A> v = 0;
 group_read_groups:
+    for (int g = 0; g < G::SPAN / A; g++) {
+        HLSGEN_PRAGMA(HLS UNROLL)
+        if (g == sel) v = lanes<G::B, G::SPAN, A>(s, A * g);
+    }
+    return v;
+}
+
+// step j of a row read A lanes at a time (column j * A): SPAN / A is a power of two (a span is the lcm of
+// powers of two and at most one 3 x 2^n width), so the word and the group are a shift and a mask of j
+template <class G, int A>
+ap_uint<G::B * A> group_read_step(const typename G::word_t buf[G::NB][G::DEPTH], int r, int j) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    static_assert(((G::SPAN / A) & (G::SPAN / A - 1)) == 0, "group_read_step: SPAN / A must be a power of two");
+    const typename G::span_t s = span_read<G>(buf, r, udiv<G::SPAN / A>(j));
+    const int sel = umod<G::SPAN / A>(j);
+    ap_uint<G::B * A> v = 0;
+group_read_step_groups:
     for (int g = 0; g < G::SPAN / A; g++) {
         HLSGEN_PRAGMA(HLS UNROLL)
         if (g == sel) v = lanes<G::B, G::SPAN, A>(s, A * g);
