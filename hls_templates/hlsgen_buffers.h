@@ -83,18 +83,23 @@ group_write_groups:
     }
 }
 
+// group `sel` of A lanes out of a span (an A-lane SPAN/A:1 multiplexer)
 template <class G, int A>
-ap_uint<G::B * A> group_read(const typename G::word_t buf[G::NB][G::DEPTH], int r, int c) {
+ap_uint<G::B * A> span_group(const typename G::span_t& s, int sel) {
     HLSGEN_PRAGMA(HLS INLINE)
-    const typename G::span_t s = span_read<G>(buf, r, udiv<G::SPAN>(c));
-    const int sel = A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c));
     ap_uint<G::B * A> v = 0;
-group_read_groups:
+span_group_groups:
     for (int g = 0; g < G::SPAN / A; g++) {
         HLSGEN_PRAGMA(HLS UNROLL)
         if (g == sel) v = lanes<G::B, G::SPAN, A>(s, A * g);
     }
     return v;
+}
+
+template <class G, int A>
+ap_uint<G::B * A> group_read(const typename G::word_t buf[G::NB][G::DEPTH], int r, int c) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    return span_group<G, A>(span_read<G>(buf, r, udiv<G::SPAN>(c)), A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c)));
 }
 
 // step j of a row read A lanes at a time (column j * A): SPAN / A is a power of two (a span is the lcm of
@@ -103,15 +108,7 @@ template <class G, int A>
 ap_uint<G::B * A> group_read_step(const typename G::word_t buf[G::NB][G::DEPTH], int r, int j) {
     HLSGEN_PRAGMA(HLS INLINE)
     static_assert(((G::SPAN / A) & (G::SPAN / A - 1)) == 0, "group_read_step: SPAN / A must be a power of two");
-    const typename G::span_t s = span_read<G>(buf, r, udiv<G::SPAN / A>(j));
-    const int sel = umod<G::SPAN / A>(j);
-    ap_uint<G::B * A> v = 0;
-group_read_step_groups:
-    for (int g = 0; g < G::SPAN / A; g++) {
-        HLSGEN_PRAGMA(HLS UNROLL)
-        if (g == sel) v = lanes<G::B, G::SPAN, A>(s, A * g);
-    }
-    return v;
+    return span_group<G, A>(span_read<G>(buf, r, udiv<G::SPAN / A>(j)), umod<G::SPAN / A>(j));
 }
 
 // lane i of a packed word as a signed / unsigned value of B bits
