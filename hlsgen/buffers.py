@@ -62,7 +62,7 @@ class Buffer:
         """Accesses the banking cannot serve at a compile-time bank: a width that is not a multiple of
         the word or does not divide the span (its groups would straddle two spans). Ints only."""
         return [f"{self.name}: {a.engine} {a.what} of {a.lanes} lanes (word {self.W} lanes, span {self.span})"
-                for a in self.accesses if a.lanes % self.W or self.span % a.lanes or self.NB * self.W != self.span]
+                for a in self.accesses if a.lanes % self.W or self.span % a.lanes]
 
 
 def _reduce(fn, vals):
@@ -73,7 +73,7 @@ def _reduce(fn, vals):
 
 
 def binary_weight_words(simd, axi_bits: int) -> tuple:
-    """How the binary engine reads its weight records (AXI words, cyclically banked): (LW, WSTEP, SPW):
+    """How the binary engine reads its weight records (AXI words in WSTEP banks): (LW, WSTEP, SPW):
     one read of WSTEP banks gives a super-word of LW = lcm(SIMD, AXI) bits that holds SPW input steps
     of SIMD weight bits, the step picked by an SPW:1 select. Power-of-two SIMD: WSTEP = SIMD / AXI
     words per step, or SPW = AXI / SIMD steps per word; SIMD = 3 x 2^n reads 3 words for SPW steps."""

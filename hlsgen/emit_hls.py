@@ -176,6 +176,9 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
     secs = [lw.section(n) for n in dict.fromkeys(getattr(st, "section", "") or st.name for st in steps
                                                  if isinstance(st, (LinearBinary, LinearInt8)))]
     bins = [x for x in secs if x.kind == "binary"]
+    bin_lw, bin_wstep, bin_spw = binary_weight_words(par.simd, wb * 8)
+    bin_wpr = max(int(binary_record_words(x.K, x.K // 8 + REQ_MULT_BYTES + x.bias_bytes, par.simd, wb * 8))
+                  for x in bins)
     i8s = [x for x in secs if x.kind == "int8"]
     i8_k = max(x.K for x in i8s)
     means = [m for sel in sels for m in (sel.global_mean, sel.token_mean)]
@@ -198,11 +201,8 @@ def hls_params(lw: Lowered) -> tuple[list, dict, list]:
         "LN_BIAS_W": signed_bits(max(abs(int(b)) for r in ln_rows for b in r[2])),
         "SEL_MEAN_W": max([bitlen(int(np.max(m.mult))) for m in means], default=1),
         "SEL_PKG_W": signed_bits(N * ((1 << k) - 1) << 15),
-        "BIN_WPR": max(int(binary_record_words(x.K, x.K // 8 + REQ_MULT_BYTES + x.bias_bytes, par.simd, wb * 8))
-                       for x in bins),
-        **dict(zip(("BIN_LW", "BIN_WSTEP", "BIN_SPW"), binary_weight_words(par.simd, wb * 8))),
-        "BIN_WPB": cdiv(max(int(binary_record_words(x.K, x.K // 8 + REQ_MULT_BYTES + x.bias_bytes, par.simd, wb * 8))
-                            for x in bins), binary_weight_words(par.simd, wb * 8)[1]),
+        "BIN_WPR": bin_wpr, "BIN_LW": bin_lw, "BIN_WSTEP": bin_wstep, "BIN_SPW": bin_spw,
+        "BIN_WPB": cdiv(bin_wpr, bin_wstep),
         "I8_WPR": max(cdiv(x.K + REQ_MULT_BYTES + x.bias_bytes, wb) for x in i8s),
         "I8_SPW": max(1, wb // par.i8_simd), "I8_WSTEP": max(1, par.i8_simd // wb),
         "I8_NPOS": max(max(x.pos for x in i8s), 1), "BK_MAX": max(D, M), "BO_MAX": max(3 * D, M),
