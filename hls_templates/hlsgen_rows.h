@@ -5,8 +5,10 @@
 //                     normalising multiply; each stage takes ceil(width / lanes) cycles per row and
 //                     runs one row ahead of the next. Golden: quant.golden.softmax.
 //   layernorm_engine  2 stages, LN_LANES lanes: row sum and sum of squares (the variance of the row
-//                     about its rounded mean from the two sums, exactly) + the reciprocal square root ->
-//                     normalise + per-channel affine requantizer. Golden: quant.golden.layernorm.
+//                     about its mean at MUF fraction bits: exactly about the rounded mean from the two
+//                     sums, then moved by e2) + the reciprocal square root -> normalise (centred on the
+//                     fractional mean by the row's correction b) + per-channel affine requantizer.
+//                     Golden: quant.golden.layernorm.
 // Every stage is one flattened II=1 loop over rows x words; the streams hold two rows.
 #ifndef HLSGEN_ROWS_H
 #define HLSGEN_ROWS_H
@@ -161,6 +163,7 @@ template <class C>
 struct ln_row_t {
     ap_int<C::LN::IN_W> mu;
     ap_uint<C::LN::SF + 7> f;
+    ap_int<C::LN::SF + 8> b;     // centring correction: round((mu * 2**MUF - muF) * f / 2**MUF)
     int k;
 };
 
@@ -196,14 +199,23 @@ ln_stats_rows:
         sx = sxr;
         sq = sqr;
         if (j == wpr - 1) {
-            // sum (x - mu)^2 = sum x^2 - 2 mu sum x + D mu^2, exactly (mu is the rounded mean)
+            // sum (x - mu)^2 = sum x^2 - 2 mu sum x + D mu^2, exactly (mu is the rounded mean), then moved
+            // to muF: - round(D d^2 / 2**(2 MUF)), d = mu * 2**MUF - muF
+            const int MUF = LN::MUF;
             ln_row_t<C> st;
-            st.mu = ln_mean<LN>(sxr, q);
+            const ap_int<IB + MUF> muf = ln_mean<LN>(sxr, q);
+            st.mu = ap_int<IB>(saturate<IB + MUF>(round_shift<IB + MUF>(muf, MUF), IB));
+            // d in [-2**MUF + 1, 2**(MUF-1)] (muF is clamped to s(IB + MUF)), so d * d fits u(2 MUF)
+            const ap_int<MUF + 1> d = ap_int<IB + MUF + 1>((ap_int<IB + MUF + 1>(st.mu) << MUF) - muf);
             const ap_int<2 * IB + LB + 3> s2 = ap_int<2 * IB + LB + 3>(sqr) - 2 * ap_int<2 * IB + LB + 3>(st.mu * sxr)
                                                + ap_int<2 * IB + LB + 3>(C::D * (st.mu * st.mu));
-            ap_uint<LN::V_W> v = ap_uint<LN::V_W>(s2);
-            v += ap_uint<LN::V_W>(HLSGEN_P(LN, q, eps_code, EPS_CODE)) * C::D;          // dim * (var + eps)
+            const ap_uint<LB + 1> e2 = ap_uint<LB + 1>(round_shift_u<2 * MUF + LB>(
+                ap_uint<2 * MUF + LB>(C::D * ap_uint<2 * MUF>(d * d)), 2 * MUF));
+            // max(s2 - e2, 0) + dim * eps: the compare beside one three-input add, not before it
+            const ap_uint<LN::V_W> eps_d = ap_uint<LN::V_W>(HLSGEN_P(LN, q, eps_code, EPS_CODE)) * C::D;
+            const ap_uint<LN::V_W> v = s2 < e2 ? eps_d : ap_uint<LN::V_W>(s2 - e2 + eps_d);
             ln_scale<LN>(v, q, rs, st.f, st.k);
+            st.b = ap_int<LN::SF + 8>(round_shift<MUF + LN::SF + 8>(ap_int<MUF + LN::SF + 8>(d * st.f), MUF));
             stats.write(st);
         }
         j++;
@@ -244,7 +256,7 @@ ln_norm_rows:
         for (int l = 0; l < L; l++) {
             HLSGEN_PRAGMA(HLS UNROLL)
             const int c = j * L + l;
-            const ap_int<LN::OUT_W> y = ln_norm<LN>(lane_s<16, C::LN_LANES>(xw, l), rowst.mu, rowst.f, rowst.k, q);
+            const ap_int<LN::OUT_W> y = ln_norm<LN>(lane_s<16, C::LN_LANES>(xw, l), rowst.mu, rowst.f, rowst.b, rowst.k, q);
             const ap_int<C::K_BITS> a = requant<LN::OUT_W, C::K_BITS>(y, mult[st.pidx][c], bias_t(bias[st.pidx][c]),
                                                                       shift, bits);
             ow.range(KB * (l + 1) - 1, KB * l) = a;

@@ -21,7 +21,7 @@ import numpy as np
 from quant.intmodel import Requant
 from quant.nl_exp import ExpParams, SoftmaxParams
 from quant.nl_gelu import GeluParams
-from quant.nl_layernorm import V_BITS, LayerNormParams, RsqrtParams
+from quant.nl_layernorm import MEAN_FRAC, V_BITS, LayerNormParams, RsqrtParams
 
 RSQRT_TABLE = 32          # hlsgen_common.h: 2 parities x 2**seg_bits, seg_bits <= 4
 MULT_BITS = 16            # requantizer multiplier (signed)
@@ -153,8 +153,11 @@ def ln_cfg(params: Iterable[LayerNormParams]) -> dict:
     for name in ("c0", "c1", "c2"):
         if any(bitlen(c) + 1 > cw for c in getattr(r, name)):
             raise EmitError(f"rsqrt coefficient {name} does not fit {cw} bits")
+    if any(p.mean_shift <= MEAN_FRAC for p in ps):
+        raise EmitError(f"LayerNorm mean_shift {min(p.mean_shift for p in ps)} must exceed the mean's "
+                        f"{MEAN_FRAC} fraction bits")
     dim = dims.pop()
-    return {"DIM": dim, "IN_W": 16, "LB": clog2(dim), "MS": max(p.mean_shift for p in ps),
+    return {"DIM": dim, "IN_W": 16, "LB": clog2(dim), "MS": max(p.mean_shift for p in ps), "MUF": MEAN_FRAC,
             "MM_W": max(bitlen(p.mean_mult) for p in ps), "V_W": V_BITS, "MF": r.man_frac, "CF": r.coef_frac,
             "ROF": r.out_frac, "SQD_W": max(bitlen(p.sqrt_dim) for p in ps),
             "SF": max(p.scale_frac for p in ps), "OUT_W": max(p.out_bits for p in ps)}

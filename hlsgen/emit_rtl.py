@@ -18,7 +18,7 @@ import numpy as np
 from quant.intops import bit_length
 from quant.nl_exp import ExpParams, SoftmaxParams
 from quant.nl_gelu import GeluParams
-from quant.nl_layernorm import LayerNormParams, RsqrtParams
+from quant.nl_layernorm import MEAN_FRAC, LayerNormParams, RsqrtParams
 from hlsgen.arch import OP_NAMES, sv_package
 from hlsgen.buffers import binary_weight_words
 from hlsgen.ops import (AttnAV, AttnQK, ImageLoad, LayerNorm, LinearBinary, LinearInt8, PackageToken, SelectStep,
@@ -106,7 +106,7 @@ def layernorm_widths(ps: list[LayerNormParams], lanes: int) -> dict:
     return {"L": lanes, "IB": ps[0].in_bits, "OB": ps[0].out_bits, "DMAX": max(p.dim for p in ps),
             "MMB": max(bit_length(p.mean_mult) for p in ps), "SDB": max(bit_length(p.sqrt_dim) for p in ps),
             "FF": max(p.scale_frac for p in ps), "MAN": r.man_frac, "SEG": r.seg_bits, "RF": r.out_frac,
-            "CF": r.coef_frac}
+            "CF": r.coef_frac, "MUF": MEAN_FRAC}
 
 
 def layernorm_ports(p: LayerNormParams) -> dict:
@@ -333,7 +333,7 @@ def config(design, im, lw) -> dict:
            "SCW": _sbits(s.num_heads * (1 << (2 * k - 1)) * ((1 << k) - 1)) + 1}
     cfg.update({f"G_{kk}" if kk != "IN_W" else "G_IN": v for kk, v in gw.items()})
     cfg.update({f"E_{kk}": v for kk, v in sw.items() if kk not in ("L", "N_MAX", "OB")})
-    cfg.update({f"L_{kk}": v for kk, v in lnw.items() if kk in ("MMB", "SDB", "FF", "MAN", "SEG", "RF", "CF")})
+    cfg.update({f"L_{kk}": v for kk, v in lnw.items() if kk in ("MMB", "SDB", "FF", "MAN", "SEG", "RF", "CF", "MUF")})
     return cfg
 
 

@@ -142,7 +142,7 @@ def loop_depths(par) -> dict:
             "SM_DEPTH_MAX": BUF_READ + clog2(sm),                                 # row max
             "SM_DEPTH_EXP": clog2(sm) + EXP_DEPTH + RECIP_DEPTH,                  # exp, row sum, reciprocal
             "SM_DEPTH_NORM": 2 + WRITE,                                           # normalising multiply
-            "LN_DEPTH_STATS": BUF_READ + clog2(ln) + 2 + RSQRT_DEPTH,             # sums, mean, variance, rsqrt
+            "LN_DEPTH_STATS": BUF_READ + clog2(ln) + 3 + RSQRT_DEPTH,             # sums, mean, variance, rsqrt, b
             "LN_DEPTH_NORM": 2 + REQ_DEPTH + WRITE,                               # normalise, affine requantizer
             "VEC_DEPTH": BUF_READ + 2 + WRITE,
             "GELU_PASS_DEPTH": BUF_READ + GELU_DEPTH + WRITE,

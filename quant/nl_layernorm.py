@@ -6,13 +6,18 @@ layernorm_int over the last axis (dim signed in_bits codes, any scale; no gamma/
 folds them into a per-channel requantizer)::
 
     sx  = sum(x)                                  s(in_bits + lb), lb = ceil(log2 dim)
-    mu  = round(sx * mean_mult / 2**mean_shift)   mean_mult = round(2**mean_shift / dim): s(in_bits)
+    muF = round(sx * mean_mult / 2**(mean_shift - MF))
+                                                  the mean at MF = MEAN_FRAC fraction bits: s(in_bits + MF)
+    mu  = sat(in_bits, round(muF / 2**MF))        mean_mult = round(2**mean_shift / dim): s(in_bits)
     c   = x - mu                                  s(in_bits + 1)
-    v   = sum(c * c) + dim * eps_code             dim * (var + eps): u(2 in_bits + lb + 1)  (exact)
+    e2  = round(dim * d**2 / 2**(2 MF))           d = mu * 2**MF - muF: s(MF + 1); e2 u(lb + 1)
+    v   = max(sum(c * c) - e2, 0) + dim * eps_code
+                                                  dim * (var + eps) around muF: u(2 in_bits + lb + 1)
     r,k = rsqrt_int(v)                            1/sqrt(v) ~ r * 2**-(r_frac + k)
     f   = round(r * sqrt_dim / 2**(r_frac + sqrt_dim_frac - scale_frac))
                                                   1/sqrt(var + eps) ~ f * 2**-(scale_frac + k)
-    y   = sat(out_bits, round(c * f / 2**(scale_frac + k - out_frac)))
+    b   = round(d * f / 2**MF)                    the row's centring correction (x - muF / 2**MF = c + d / 2**MF)
+    y   = sat(out_bits, round((c * f + b) / 2**(scale_frac + k - out_frac)))
 
 Deviation from "var = sum(c^2) times the reciprocal of dim": the 1/dim is folded into the per-row
 scale as sqrt(dim) (1/sqrt(S/dim + eps) = sqrt(dim) / sqrt(S + dim*eps)). v is then exact, no
@@ -20,10 +25,15 @@ rounding is spent on the variance, and the 45-bit sum(c^2) is never multiplied b
 (S * round(2**t / dim) would exceed 48 bits without an extra normalisation). The cost is the same:
 one constant multiply per row.
 
-Accuracy: |mu - mean| <= 0.5 + dim * 2**(in_bits - 2 - mean_shift) (< 0.53 for dim 3072), which
-shifts every output of the row by at most 0.53 / sigma (sigma in input codes; negligible for rows
-using a reasonable part of the int16 range, significant only for nearly constant rows, which eps
-damps). The scale f has relative error ~2**-15.5 (rsqrt + two constant roundings), so an output
+Accuracy: the row is centred on muF, |muF / 2**MF - mean| <= 2**-(MF+1) + |sx| 2**-(mean_shift+1)
+(< 0.025 codes even for dim 3072 at full scale, 0.002 for rows near zero), which shifts every output
+of the row by that over sigma (sigma in input codes). Centring on the integer mu instead (0.5 codes)
+cost 3e-3 at sigma = 85 codes and 3e-2 at 8, the small rows a pretrained ViT's LayerNorms see when
+one outlier channel sets the residual's scale; the correction b is one multiply per row, and the
+per-lane c * f + b is a DSP's post-adder. The sum of squares around the integer mu is exact;
+e2 moves it to muF (sum (c + d/2**MF)**2 = sum c**2 - dim d**2 / 2**(2 MF) up to the mean's own error,
+since sum c = -dim d / 2**MF), which at sigma = 8 codes is worth 7.6e-3 on the largest outputs. The
+clamp at 0 is for constant rows, where the mean's error can make e2 exceed sum c**2 = 0. The scale f has relative error ~2**-15.5 (rsqrt + two constant roundings), so an output
 of magnitude |y| is off by |y| * 2**-15.5 plus half an output LSB. |y| <= sqrt(dim - 1) (55.4 for
 dim 3072); with the default out_bits = 16, out_frac = 10 the output saturates at +-32, which only a
 row dominated by one outlier reaches.
@@ -70,6 +80,7 @@ MAN_FRAC = 16      # fraction bits of the normalised mantissa m in [1, 2)
 RSQRT_FRAC = 16    # fraction bits of the rsqrt mantissa r in (0.5, 1]
 V_BITS = 47        # rsqrt input: unsigned, < 2**47
 COEF_GUARD = 3     # coef_frac = out_frac + COEF_GUARD
+MEAN_FRAC = 8      # fraction bits of the LayerNorm row mean the row is centred on
 
 
 def _normalise(v, man_frac: int):
@@ -269,8 +280,8 @@ def fit_layernorm(dim: int, in_bits: int = 16, out_frac: int = 10, eps_code: int
 def layernorm_int(x, q: LayerNormParams) -> np.ndarray:
     """Integer LayerNorm core over the last axis (see module docstring for the data path).
 
-    Rounding: every shift is round-half-up; mu is clamped to the input range (never active for
-    in-range inputs); the output saturates to s(out_bits).
+    Rounding: every shift is round-half-up; muF and mu are clamped to their ranges (active only for
+    a mean within half a code of the int16 limits); the output saturates to s(out_bits).
     """
     ib, r = q.in_bits, q.rsqrt
     x = check_bits(x, ib, True, "ln.x")
@@ -278,15 +289,20 @@ def layernorm_int(x, q: LayerNormParams) -> np.ndarray:
     lb = (q.dim - 1).bit_length()
     sx = check_bits(x.sum(axis=-1, keepdims=True), ib + lb, True, "ln.sum")                # s(ib + lb)
     smm = check_bits(sx * q.mean_mult, ib + q.mean_shift + 1, True, "ln.sum_mult")         # s(ib + shift + 1)
-    mu = saturate(round_shift(smm, q.mean_shift), ib, True)                                # s(ib)
+    mf = MEAN_FRAC
+    muf = saturate(round_shift(smm, q.mean_shift - mf), ib + mf, True)                     # s(ib + MF)
+    mu = saturate(round_shift(muf, mf), ib, True)                                          # s(ib)
+    d = check_bits((mu << mf) - muf, mf + 1, True, "ln.d")                                 # s(MF + 1)
     c = check_bits(x - mu, ib + 1, True, "ln.c")                                           # s(ib + 1)
     s2 = check_bits((c * c).sum(axis=-1, keepdims=True), 2 * ib + lb, False, "ln.s2")     # u(2 ib + lb)
-    v = check_bits(s2 + q.dim * q.eps_code, 2 * ib + lb + 1, False, "ln.v")               # u(2 ib + lb + 1)
+    e2 = check_bits(round_shift(q.dim * d * d, 2 * mf), lb + 1, False, "ln.e2")            # u(lb + 1)
+    v = check_bits(np.maximum(s2 - e2, 0) + q.dim * q.eps_code, 2 * ib + lb + 1, False, "ln.v")
     rr, k = rsqrt_int(v, r)                                                                # u(r_frac+1), u(5)
     f = round_shift(check_bits(rr * q.sqrt_dim, r.out_frac + 1 + bit_length(q.sqrt_dim), False, "ln.r_sqd"),
                     r.out_frac + q.sqrt_dim_frac - q.scale_frac)
     f = check_bits(f, q.scale_frac + 7, False, "ln.f")                                     # < 64: u(Ff + 7)
-    cf = check_bits(c * f, ib + q.scale_frac + 8, True, "ln.c_f")                          # s(ib + Ff + 8)
+    b = check_bits(round_shift(d * f, mf), q.scale_frac + 8, True, "ln.b")                  # s(Ff + 8)
+    cf = check_bits(c * f + b, ib + q.scale_frac + 8, True, "ln.c_f")                      # s(ib + Ff + 8)
     y = round_shift_var(cf, q.scale_frac + k - q.out_frac)                                 # barrel shift
     return saturate(y, q.out_bits, True)                                                   # s(out_bits)
 

@@ -1,6 +1,6 @@
 """Engine-level synthesis of the RTL twin at several parallelisms -> bench/calibration/engines.json.
 
-    python bench/calibration/synth_engines.py [--work DIR] [--out engines.json]
+    python bench/calibration/synth_engines.py [--work DIR] [--out engines.json] [--engines layernorm,...]
     python bench/calibration/synth_engines.py --deit [--out engines_deit.json]    # DeiT-scale check points
 
 For each design below (the digits model, D=64 M=128 n=17, 8-bit) a project is generated (`hlsgen
@@ -99,20 +99,27 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default=str(REPO / "build" / "calibration"))
     ap.add_argument("--out", default=None, help="default engines.json (engines_deit.json with --deit)")
     ap.add_argument("--deit", action="store_true", help="the DeiT-scale check points (DEIT_DESIGNS)")
-    ap.add_argument("--engines", default=",".join(DEIT_ENGINES),
-                    help="with --deit: the engines to try; the others are recorded from DEIT_FAILED")
+    ap.add_argument("--engines", default=None,
+                    help="the engines to synthesize (default all); without --deit the others' records are "
+                         "kept from --out, with --deit the others are recorded from DEIT_FAILED")
     args = ap.parse_args(argv)
     from sim.synth import yosys_version
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    engines = tuple(args.engines.split(",")) if args.engines else None
     if args.deit:
-        return main_deit(work, Path(args.out or HERE / "engines_deit.json"), tuple(args.engines.split(",")))
+        return main_deit(work, Path(args.out or HERE / "engines_deit.json"), engines or DEIT_ENGINES)
     args.out = args.out or str(HERE / "engines.json")
+    unknown = set(engines or ()) - set(ENGINES)
+    if unknown:
+        ap.error(f"--engines: unknown {sorted(unknown)} (known: {', '.join(ENGINES)})")
+    old = {r["name"]: r for r in json.loads(Path(args.out).read_text())["records"]} if engines else {}
     records = []
     for name, (par, held) in DESIGNS.items():
         t0 = time.time()
         proj = project(work, name, par)
-        records.append({"name": name, "held_out": held, "design": design_dict(par), "synth": synth_engines(proj),
+        synth = {**old[name]["synth"], **synth_engines(proj, engines=engines)} if engines else synth_engines(proj)
+        records.append({"name": name, "held_out": held, "design": design_dict(par), "synth": synth,
                         "seconds": round(time.time() - t0, 1)})
     Path(args.out).write_text(json.dumps({
         "tool": yosys_version(), "flow": "synth_xilinx -family xcup -noiopad -flatten, one engine per run",

@@ -88,7 +88,7 @@ logic [8:0]  l_xra, l_awa;
 logic [D-1:0] l_awen;
 logic [D*KB-1:0] l_awd;
 hg_ln_engine #(.L(LN_LANES), .D(D), .KB(KB), .NLN(NLN), .MMB(L_MMB), .SDB(L_SDB), .FF(L_FF), .MAN(L_MAN),
-               .SEG(L_SEG), .RF(L_RF), .CF(L_CF), .BIAS_W(BIAS_W)) u_ln (
+               .SEG(L_SEG), .RF(L_RF), .CF(L_CF), .MUF(L_MUF), .BIAS_W(BIAS_W)) u_ln (
     .clk, .rst, .start(st_ln), .idx(d_pidx), .rows(rows_op), .r0(d_r0), .mean_mult(ln_mm(d_pidx)),
     .mean_shift(ln_ms(d_pidx)), .eps_term(ln_eps(d_pidx)), .sqrt_dim(ln_sd(d_pidx)), .fsh(ln_fsh(d_pidx)),
     .ysh(ln_ysh(d_pidx)), .rq_shift(ln_rqs(d_pidx)), .done(ln_done), .x_raddr(l_xra), .x_rdata(x_rd),

@@ -9,7 +9,7 @@ module hg_ln_engine #(
     parameter int L = 8, parameter int D = 64, parameter int KB = 8, parameter int NLN = 13,
     parameter int MMB = 26, parameter int SDB = 20, parameter int FF = 16,
     parameter int MAN = 16, parameter int SEG = 4, parameter int RF = 16, parameter int CF = 19,
-    parameter int BIAS_W = 32
+    parameter int BIAS_W = 32, parameter int MUF = 8
 ) (
     input  logic               clk,
     input  logic               rst,
@@ -76,7 +76,7 @@ module hg_ln_engine #(
         .clk, .idx(ri_idx), .beat(9'(cidx)), .mult(cmul), .bias_r(cbias));
 
     hg_layernorm #(.L(L), .IB(16), .OB(16), .DMAX(D), .MMB(MMB), .SDB(SDB), .FF(FF), .MAN(MAN), .SEG(SEG),
-                   .RF(RF), .CF(CF), .KQ(KB), .MULT_W(16), .BIAS_W(BIAS_W)) u_ln (
+                   .RF(RF), .CF(CF), .KQ(KB), .MULT_W(16), .BIAS_W(BIAS_W), .MUF(MUF)) u_ln (
         .clk, .rst(rst || start), .in_valid(v2), .in_ready, .in_x(x2), .in_last(last2), .dim(13'(D)),
         .mean_mult, .mean_shift, .eps_term, .sqrt_dim, .fsh, .ysh, .rq_shift, .rq_bits(5'(KB)),
         .coef_idx(cidx), .coef_mult(cmul), .coef_bias(cbias), .out_valid(ov), .out_y(oy), .out_last(olast));
