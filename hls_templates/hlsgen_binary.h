@@ -46,7 +46,7 @@ void binary_compute(const step_t& st, int rows, hls::stream<typename C::axi_t>& 
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = m_back complete)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = b_front complete)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = b_back complete)
-    const int ks_n = st.K / SIMD;
+    const int ks_n = udiv<SIMD>(st.K);                     // SIMD may be 3 x 2^n: no divider core
     const int kb = st.K / 8;
     const int a_words = (st.a_bytes + WB - 1) / WB;
     const int c_last = (kb + REQ_MULT_BYTES + st.bias_bytes - 1) / WB;   // item holding the last constant byte
