@@ -89,6 +89,7 @@ bin_fill0:
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = gq complete)
     acc_t sx = 0;
     int t = 0, r = 0, j = 0, ti = 0, front = 0, fi = 0, gcnt = 0, grow = 0, gcol = 0;
+    int tw = 0, ts = 0, gw = 0, gs = 0;   // H write cursors (span word, GELU group): of column t * PE, of gcol
     fp = 0;
     fk = 0;
     fq = 0;
@@ -139,7 +140,8 @@ bin_tiles_rows_k:
                 gout.range(KB * (g + 1) - 1, KB * g) = a;
                 HLSGEN_TAP(st.tap2, 0, grow, gcol + g, a);
             }
-            group_write<typename C::GH, C::GELU_LANES>(H, grow, gcol, gout);
+            group_write_at<typename C::GH, C::GELU_LANES>(H, grow, gw, gs, gout);
+            group_cursor_next<typename C::GH, C::GELU_LANES, 1>(gw, gs);
         bin_gelu_shift:
             for (int p = 0; p < PE; p++) {
                 HLSGEN_PRAGMA(HLS UNROLL)
@@ -234,11 +236,14 @@ bin_tiles_rows_k:
                     gcnt = PE;
                     grow = r;
                     gcol = t * PE;
+                    gw = tw;
+                    gs = ts;
                 }
             }
         }
         // counters: step j of row r of tile t; a tile lasts per_tile iterations (its work, or its fill)
         if (tile_advance(t, r, j, ti, front, fi, per_row, per_tile, tiles)) {
+            group_cursor_next<typename C::GH, C::GELU_LANES, C::PE / C::GELU_LANES>(tw, ts);
             fp = 0;
             fk = 0;
             fq = 0;

@@ -65,13 +65,13 @@ span_write_banks:
     }
 }
 
-// A lanes (a multiple of W dividing SPAN) at column c (a multiple of A) of row r.
+// A lanes (a multiple of W dividing SPAN) at group `sel` of span word `word` of row r: a write at a
+// cursor the caller advances (group_cursor_next), with no column arithmetic on the address path
 template <class G, int A>
-void group_write(typename G::word_t buf[G::NB][G::DEPTH], int r, int c, ap_uint<G::B * A> v) {
+void group_write_at(typename G::word_t buf[G::NB][G::DEPTH], int r, int word, int sel, ap_uint<G::B * A> v) {
     HLSGEN_PRAGMA(HLS INLINE)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = buf complete dim = 1)
-    const int addr = r * G::WPR + udiv<G::SPAN>(c);
-    const int sel = A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c));
+    const int addr = r * G::WPR + word;
 group_write_groups:
     for (int g = 0; g < G::SPAN / A; g++) {
         HLSGEN_PRAGMA(HLS UNROLL)
@@ -81,6 +81,24 @@ group_write_groups:
             if (g == sel) buf[g * (A / G::W) + j][addr] = lanes<G::B, A, G::W>(v, G::W * j);
         }
     }
+}
+
+// A lanes at column c (a multiple of A) of row r. With a 3 x 2^n span the word and group cost a multiply
+// (udiv); a row written A lanes at a time uses group_write_at and a cursor instead.
+template <class G, int A>
+void group_write(typename G::word_t buf[G::NB][G::DEPTH], int r, int c, ap_uint<G::B * A> v) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    group_write_at<G, A>(buf, r, udiv<G::SPAN>(c), A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c)), v);
+}
+
+// advance a write cursor (span word, group of A lanes) by `groups` groups (a compile-time count)
+template <class G, int A, int GROUPS>
+void group_cursor_next(int& word, int& sel) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    const int NG = G::SPAN / A;
+    const int s = sel + GROUPS % NG;
+    word += GROUPS / NG + (s >= NG ? 1 : 0);
+    sel = s >= NG ? s - NG : s;
 }
 
 // group `sel` of A lanes out of a span (an A-lane SPAN/A:1 multiplexer)

@@ -240,6 +240,7 @@ void ln_norm_affine(const step_t st, int rows, const ln_t q, const mult_t mult[C
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = I8IN complete dim = 1)
     const int wpr = C::D / L;
     int r = 0, j = 0;
+    int aw = 0, as = 0, iw = 0, is = 0;    // write cursors of the row in A and in I8IN
     ln_row_t<C> cur;
 ln_norm_rows:
     for (int it = 0; it < trip_mul(rows, wpr); it++) {
@@ -264,13 +265,16 @@ ln_norm_rows:
             if (st.r0 == 0) HLSGEN_TAP(st.tap, 0, r, c, a);
         }
         if (st.mode == LN_TO_A)
-            group_write<typename C::GA, C::LN_LANES>(A, r, j * L, ow);
+            group_write_at<typename C::GA, C::LN_LANES>(A, r, aw, as, ow);
         else
-            group_write<typename C::GI8IN, C::LN_LANES>(I8IN, r, j * L, o8);
+            group_write_at<typename C::GI8IN, C::LN_LANES>(I8IN, r, iw, is, o8);
+        group_cursor_next<typename C::GA, C::LN_LANES, 1>(aw, as);
+        group_cursor_next<typename C::GI8IN, C::LN_LANES, 1>(iw, is);
         j++;
         if (j == wpr) {
             j = 0;
             r++;
+            aw = as = iw = is = 0;
         }
     }
 }
