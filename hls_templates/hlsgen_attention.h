@@ -65,6 +65,8 @@ void attention_engine(const step_t& st, int n, const typename C::GQKV::word_t QK
     const int tiles = qk ? (n + PE - 1) / PE : C::HD / PE;
     const int q_col = st.head * C::HD, k_col = C::D + st.head * C::HD, v_col = 2 * C::D + st.head * C::HD;
     const int o_col = st.head * C::HD;
+    int aw = 0, asel = 0;                  // A write cursor (span word, group) of column o_col + t * PE
+    group_cursor_at<typename C::GA, C::ATT_PE>(o_col, aw, asel);
     const int fill_n = qk ? PE * steps : n;             // items of a tile fill
     const int work_n = trip_mul(n, steps);             // compute iterations of a tile
     const int work = cmax(work_n, C::ATT_DEPTH);
@@ -160,13 +162,16 @@ att_tiles_rows_steps:
                     if (qk && t * PE + p < n) HLSGEN_TAP(st.tap, st.head, r, t * PE + p, v);
                     if (!qk) HLSGEN_TAP(st.tap, 0, r, o_col + t * PE + p, v);
                 }
-                if (qk)
+                if (qk) {
                     group_write<typename C::GS, C::ATT_PE>(S, r, t * PE, sw);
-                else
-                    group_write<typename C::GA, C::ATT_PE>(A, r, o_col + t * PE, ow);
+                } else {
+                    group_cursor_check<typename C::GA, C::ATT_PE>(aw, asel, o_col + t * PE);
+                    group_write_at<typename C::GA, C::ATT_PE>(A, r, aw, asel, ow);
+                }
             }
         }
         if (tile_advance(t, r, j, ti, front, fi, steps, per_tile, tiles)) {
+            group_cursor_next<typename C::GA, C::ATT_PE, 1>(aw, asel);
             fp = 0;
             fs = 0;
         }

@@ -140,6 +140,7 @@ bin_tiles_rows_k:
                 gout.range(KB * (g + 1) - 1, KB * g) = a;
                 HLSGEN_TAP(st.tap2, 0, grow, gcol + g, a);
             }
+            group_cursor_check<typename C::GH, C::GELU_LANES>(gw, gs, gcol);
             group_write_at<typename C::GH, C::GELU_LANES>(H, grow, gw, gs, gout);
             group_cursor_next<typename C::GH, C::GELU_LANES, 1>(gw, gs);
         bin_gelu_shift:

@@ -71,6 +71,9 @@ template <class G, int A>
 void group_write_at(typename G::word_t buf[G::NB][G::DEPTH], int r, int word, int sel, ap_uint<G::B * A> v) {
     HLSGEN_PRAGMA(HLS INLINE)
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = buf complete dim = 1)
+#ifndef HLSGEN_SYNTH_VIEW
+    if (word < 0 || word >= G::WPR || sel < 0 || sel >= G::SPAN / A) throw "hlsgen: write cursor out of its row";
+#endif
     const int addr = r * G::WPR + word;
 group_write_groups:
     for (int g = 0; g < G::SPAN / A; g++) {
@@ -78,7 +81,7 @@ group_write_groups:
     group_write_banks:
         for (int j = 0; j < A / G::W; j++) {
             HLSGEN_PRAGMA(HLS UNROLL)
-            if (g == sel) buf[g * (A / G::W) + j][addr] = lanes<G::B, A, G::W>(v, G::W * j);
+            if (G::SPAN / A == 1 || g == sel) buf[g * (A / G::W) + j][addr] = lanes<G::B, A, G::W>(v, G::W * j);
         }
     }
 }
@@ -91,14 +94,35 @@ void group_write(typename G::word_t buf[G::NB][G::DEPTH], int r, int c, ap_uint<
     group_write_at<G, A>(buf, r, udiv<G::SPAN>(c), A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c)), v);
 }
 
-// advance a write cursor (span word, group of A lanes) by `groups` groups (a compile-time count)
+// a write cursor (span word, group of A lanes) at column c (a multiple of A): once, outside the loops
+template <class G, int A>
+void group_cursor_at(int c, int& word, int& sel) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    word = udiv<G::SPAN>(c);
+    sel = A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c));
+}
+
+// advance a write cursor by GROUPS groups (a compile-time count)
 template <class G, int A, int GROUPS>
 void group_cursor_next(int& word, int& sel) {
     HLSGEN_PRAGMA(HLS INLINE)
     const int NG = G::SPAN / A;
+    if (NG == 1) {
+        word += GROUPS;
+        return;
+    }
     const int s = sel + GROUPS % NG;
     word += GROUPS / NG + (s >= NG ? 1 : 0);
     sel = s >= NG ? s - NG : s;
+}
+
+// C simulation: the cursor is the column the golden trace taps (a cursor bug fails here, at its source)
+template <class G, int A>
+void group_cursor_check(int word, int sel, int c) {
+    HLSGEN_PRAGMA(HLS INLINE)
+#ifndef HLSGEN_SYNTH_VIEW
+    if (word * G::SPAN + sel * A != c) throw "hlsgen: write cursor is not at its column";
+#endif
 }
 
 // group `sel` of A lanes out of a span (an A-lane SPAN/A:1 multiplexer)

@@ -240,7 +240,7 @@ void ln_norm_affine(const step_t st, int rows, const ln_t q, const mult_t mult[C
     HLSGEN_PRAGMA(HLS ARRAY_PARTITION variable = I8IN complete dim = 1)
     const int wpr = C::D / L;
     int r = 0, j = 0;
-    int aw = 0, as = 0, iw = 0, is = 0;    // write cursors of the row in A and in I8IN
+    int aw = 0, asel = 0, iw = 0, isel = 0;    // write cursors (span word, group) of the row in A and in I8IN
     ln_row_t<C> cur;
 ln_norm_rows:
     for (int it = 0; it < trip_mul(rows, wpr); it++) {
@@ -264,17 +264,19 @@ ln_norm_rows:
             o8.range(8 * (l + 1) - 1, 8 * l) = ap_int<8>(a);
             if (st.r0 == 0) HLSGEN_TAP(st.tap, 0, r, c, a);
         }
+        group_cursor_check<typename C::GA, C::LN_LANES>(aw, asel, j * L);
+        group_cursor_check<typename C::GI8IN, C::LN_LANES>(iw, isel, j * L);
         if (st.mode == LN_TO_A)
-            group_write_at<typename C::GA, C::LN_LANES>(A, r, aw, as, ow);
+            group_write_at<typename C::GA, C::LN_LANES>(A, r, aw, asel, ow);
         else
-            group_write_at<typename C::GI8IN, C::LN_LANES>(I8IN, r, iw, is, o8);
-        group_cursor_next<typename C::GA, C::LN_LANES, 1>(aw, as);
-        group_cursor_next<typename C::GI8IN, C::LN_LANES, 1>(iw, is);
+            group_write_at<typename C::GI8IN, C::LN_LANES>(I8IN, r, iw, isel, o8);
+        group_cursor_next<typename C::GA, C::LN_LANES, 1>(aw, asel);
+        group_cursor_next<typename C::GI8IN, C::LN_LANES, 1>(iw, isel);
         j++;
         if (j == wpr) {
             j = 0;
             r++;
-            aw = as = iw = is = 0;
+            aw = asel = iw = isel = 0;
         }
     }
 }

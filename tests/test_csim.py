@@ -179,3 +179,17 @@ def test_deit_tiny_whole_image_bit_exact(tmp_path, bits):
     r = run_csim(write_project(proj.files, tmp_path / "p"))
     assert r.bit_exact and r.exact == 1, r.output
     assert proj.golden.hashed_layers > 0 and np.all(np.array(proj.golden.tokens) == 197)
+
+
+def test_write_cursor_off_its_column_is_caught(project8, tmp_path):
+    """Planted: the LayerNorm's write cursor into A advances two groups per beat instead of one. The C
+    simulation stops at the write with the cursor check's message instead of reporting a mismatch later."""
+    out = _copy(project8[0], tmp_path / "c")
+    rows = out / "src" / "hlsgen_rows.h"
+    text = rows.read_text()
+    good = "group_cursor_next<typename C::GA, C::LN_LANES, 1>(aw, asel);"
+    assert text.count(good) == 1
+    rows.write_text(text.replace(good, good.replace(", 1>", ", 2>")))
+    from sim.csim import CsimError
+    with pytest.raises(CsimError, match="exit 3.*C simulation stopped: hlsgen: write cursor is not at its column"):
+        run_csim(out)
