@@ -86,20 +86,22 @@ group_write_groups:
     }
 }
 
-// A lanes at column c (a multiple of A) of row r. With a 3 x 2^n span the word and group cost a multiply
-// (udiv); a row written A lanes at a time uses group_write_at and a cursor instead.
-template <class G, int A>
-void group_write(typename G::word_t buf[G::NB][G::DEPTH], int r, int c, ap_uint<G::B * A> v) {
-    HLSGEN_PRAGMA(HLS INLINE)
-    group_write_at<G, A>(buf, r, udiv<G::SPAN>(c), A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c)), v);
-}
-
-// a write cursor (span word, group of A lanes) at column c (a multiple of A): once, outside the loops
+// the (span word, group of A lanes) of column c (a multiple of A). With a 3 x 2^n span this costs a
+// multiply (udiv): a row written A lanes at a time takes it once and then advances a cursor
 template <class G, int A>
 void group_cursor_at(int c, int& word, int& sel) {
     HLSGEN_PRAGMA(HLS INLINE)
     word = udiv<G::SPAN>(c);
     sel = A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c));
+}
+
+// A lanes at column c (a multiple of A) of row r
+template <class G, int A>
+void group_write(typename G::word_t buf[G::NB][G::DEPTH], int r, int c, ap_uint<G::B * A> v) {
+    HLSGEN_PRAGMA(HLS INLINE)
+    int word, sel;
+    group_cursor_at<G, A>(c, word, sel);
+    group_write_at<G, A>(buf, r, word, sel, v);
 }
 
 // advance a write cursor by GROUPS groups (a compile-time count)
@@ -141,7 +143,9 @@ span_group_groups:
 template <class G, int A>
 ap_uint<G::B * A> group_read(const typename G::word_t buf[G::NB][G::DEPTH], int r, int c) {
     HLSGEN_PRAGMA(HLS INLINE)
-    return span_group<G, A>(span_read<G>(buf, r, udiv<G::SPAN>(c)), A == G::SPAN ? 0 : udiv<A>(umod<G::SPAN>(c)));
+    int word, sel;
+    group_cursor_at<G, A>(c, word, sel);
+    return span_group<G, A>(span_read<G>(buf, r, word), sel);
 }
 
 // step j of a row read A lanes at a time (column j * A): SPAN / A is a power of two (a span is the lcm of
